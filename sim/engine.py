@@ -1,0 +1,441 @@
+"""One step of the model for a batch of runs (leading axis N), in the order of DESIGN.md.
+
+1. events, 2. battlefield, 3. alternatives to a deal, 4. bargaining,
+6. leverage (measured before decisions, which use it), 5. decisions, 7. records.
+
+The Mesa model (`sim.model`) runs a batch of one through `advance` and lets
+its agents take the decisions; the ensemble engine runs N at once with
+`decide_all`. Both use the same functions, so a batch member equals the single
+run with the same seed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sim import batna as batna_math
+from sim import battlefield as war
+from sim import decisions
+from sim.bargaining import bargaining_weights, reservation_values, solve_bargaining
+from sim.leverage import coercive_leverage, inducement_leverage
+from sim.params import OPTION_NAMES, Params
+from sim.utility import distance_from_ideal
+
+Array = NDArray[np.float64]
+OPTION = {name: index for index, name in enumerate(OPTION_NAMES)}
+DRAWS_PER_STEP = 2  # a normal shock to control, a uniform for the ceasefire's fate
+
+
+def draw_noise(rng: np.random.Generator, steps: int) -> Array:
+    """All random numbers a run needs, drawn at once from its own generator: (steps, 2).
+
+    Column 0 is a standard normal (battlefield), column 1 a uniform (spoiling).
+    Drawing them up front keeps a run's stream independent of what the run does.
+    """
+    shocks = rng.standard_normal(steps)
+    uniforms = rng.random(steps)
+    return np.stack([shocks, uniforms], axis=-1)
+
+
+@dataclass
+class State:
+    """What changes during a run; arrays with a leading run axis."""
+
+    control: Array  # (N,)
+    arms_stock: Array  # (N,)
+    ground: Array  # (N, A)
+    air_present: Array  # (N, A)
+    air_withdrawn: Array  # (N, A)
+    withdrawn_redeploy_days: Array  # (N, A)
+    return_in: NDArray[np.int64]  # (N, A) steps until withdrawn air is back, -1 if not returning
+    demand: Array  # (N, A)
+    options: NDArray[np.bool_]  # (N, A, O)
+    embargo: NDArray[np.bool_]  # (N, A) patron enforcing an embargo on its suppliers
+    supplying: NDArray[np.bool_]  # (N, A) supplier delivering arms when not embargoed
+    defying: NDArray[np.bool_]  # (N, A) supplier delivering despite its patron's embargo
+    coercing: NDArray[np.bool_]  # (N, A) carrying out a threat (strikes, safe zones)
+    ceasefire: NDArray[np.bool_]  # (N,)
+    deal: NDArray[np.bool_]  # (N,)
+    deal_step: NDArray[np.int64]  # (N,) -1 until a deal
+    deal_outcome: Array  # (N, K)
+    collapsed_step: NDArray[np.int64]  # (N,) first step a ceasefire collapsed, -1 if never
+    held_steps: NDArray[np.int64]  # (N,)
+
+
+def initial_state(params: Params) -> State:
+    n, a = params.runs, len(params.actor_ids)
+    ceasefire = np.full(n, params.ceasefire_at_start)
+    options = params.options.copy()
+    return State(
+        control=params.battle("control").copy(),
+        arms_stock=params.battle("arms_stock").copy(),
+        ground=params.actor("ground").copy(),
+        air_present=params.actor("air").copy(),
+        air_withdrawn=np.zeros((n, a)),
+        withdrawn_redeploy_days=params.actor("redeploy_days").copy(),
+        return_in=np.full((n, a), -1, dtype=np.int64),
+        demand=params.actor("demand").copy(),
+        options=options,
+        embargo=decisions.enforces_embargo(options[:, :, OPTION["enforce_embargo"]], ceasefire[:, None],
+                                           np.zeros((n, 1), dtype=bool)),
+        supplying=params.actor("arms_supply") > 0,
+        defying=np.zeros((n, a), dtype=bool),
+        coercing=np.zeros((n, a), dtype=bool),
+        ceasefire=ceasefire,
+        deal=np.zeros(n, dtype=bool),
+        deal_step=np.full(n, -1, dtype=np.int64),
+        deal_outcome=np.full((n, len(params.issue_ids)), np.nan),
+        collapsed_step=np.full(n, -1, dtype=np.int64),
+        held_steps=np.zeros(n, dtype=np.int64),
+    )
+
+
+@dataclass
+class Assessment:
+    """What every actor sees at a step, before deciding: the inputs of the decision rules."""
+
+    step: int
+    government_strength: Array  # (N,)
+    opposition_strength: Array  # (N,)
+    win_probability: Array  # (N,) current contest odds of the government side
+    projected_win_probability: Array  # (N, A)
+    arms_inflow: Array  # (N,)
+    involvement: Array  # (N, A)
+    batna: Array  # (N, A)
+    weights: Array  # (N, A)
+    reservation: Array  # (N, A)
+    proposal: Array  # (N, K)
+    zone_exists: NDArray[np.bool_]  # (N,)
+    utility_of_offer: Array  # (N, A)
+    coercive: Array  # (N, A, A)
+    inducement: Array  # (N, A, A)
+    credibility: Array  # (N, A) weight of withdrawn air as a threat
+
+
+@dataclass
+class Intents:
+    """What the actors decide at a step; (N, A) booleans and the new demands."""
+
+    accept: NDArray[np.bool_]
+    spoil_probability: Array
+    soften: NDArray[np.bool_]
+    escalate: NDArray[np.bool_]
+    withdraw: NDArray[np.bool_]
+    demand: Array
+
+
+def apply_events(params: Params, state: State, step: int) -> list[str]:
+    """Fire the scenario's events scheduled for this step; returns their labels."""
+    fired = []
+    for event in params.events:
+        if event.step != step:
+            continue
+        fired.append(event.label)
+        i = event.actor
+        if event.action == "withdraw_air":
+            moved = event.fraction * state.air_present[:, i]
+            state.air_present[:, i] -= moved
+            state.air_withdrawn[:, i] += moved
+            if event.redeploy_days is not None:
+                state.withdrawn_redeploy_days[:, i] = event.redeploy_days
+            state.return_in[:, i] = -1
+        elif event.action == "return_forces":
+            back = event.fraction * state.air_withdrawn[:, i]
+            state.air_present[:, i] += back
+            state.air_withdrawn[:, i] -= back
+        elif event.action == "escalate":
+            state.ground[:, i] += event.fraction * params.actor("ground")[:, i]
+            state.air_present[:, i] += event.fraction * params.actor("air")[:, i]
+            state.coercing[:, i] |= state.options[:, i, OPTION["strike_regime"]] | state.options[:, i, OPTION["safe_zones"]]
+        elif event.action == "start_ceasefire":
+            state.ceasefire[:] = True
+        elif event.action == "spoil":
+            breaking = state.ceasefire & ~state.deal
+            _collapse(params, state, breaking, step)
+        elif event.action == "resume_arms":
+            state.supplying[:, i] = True
+            state.defying[:, i] = True
+        elif event.action == "stop_arms":
+            state.supplying[:, i] = False
+            state.defying[:, i] = False
+        elif event.action in ("enforce_embargo", "lift_embargo"):
+            state.options[:, i, OPTION["enforce_embargo"]] = event.action == "enforce_embargo"
+            if event.action == "enforce_embargo":
+                state.defying[:, params.patron == i] = False
+        elif event.action in ("enable_option", "disable_option"):
+            state.options[:, i, event.option] = event.action == "enable_option"
+    return fired
+
+
+def _collapse(params: Params, state: State, breaking: NDArray[np.bool_], step: int) -> None:
+    """End the ceasefire where `breaking`; withdrawn air starts back after its redeploy lag."""
+    state.ceasefire &= ~breaking
+    state.collapsed_step = np.where(breaking & (state.collapsed_step < 0), step, state.collapsed_step)
+    lag = decisions.redeploy_steps(state.withdrawn_redeploy_days, params.step_days)
+    starting = breaking[:, None] & (state.air_withdrawn > 0) & (state.return_in < 0)
+    state.return_in = np.where(starting, lag, state.return_in)
+
+
+def _deliveries(params: Params, state: State) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """(delivering, embargoed) per supplier: embargoed when its patron enforces an embargo;
+    delivering when supplying and either not embargoed or defying the embargo."""
+    has_patron = params.patron >= 0
+    embargoed = state.embargo[:, np.where(has_patron, params.patron, 0)] & has_patron
+    return state.supplying & (~embargoed | state.defying), embargoed
+
+
+def _patron_matrix(params: Params) -> Array:
+    """(A, A) one-hot: row supplier, column its patron."""
+    actors = len(params.actor_ids)
+    matrix = np.zeros((actors, actors))
+    for supplier, patron in enumerate(params.patron):
+        if patron >= 0:
+            matrix[supplier, patron] = 1.0
+    return matrix
+
+
+def arms_inflow(params: Params, state: State) -> Array:
+    """Arms reaching the opposition per step: suppliers delivering and not stopped by their patron."""
+    delivering, _ = _deliveries(params, state)
+    return np.sum(params.actor("arms_supply") * delivering, axis=-1)
+
+
+def _threat_strengths(params: Params, state: State, credible: bool) -> tuple[Array, Array]:
+    """(damage to the government side, protection of the opposition side) from strikes and safe zones.
+
+    With `credible`, a threat counts at its credibility even when not carried out;
+    otherwise only threats being carried out count.
+    """
+    strike = state.options[:, :, OPTION["strike_regime"]]
+    safe = state.options[:, :, OPTION["safe_zones"]]
+    weight = np.maximum(state.coercing, params.actor("threat_credibility") if credible else 0.0)
+    damage = np.sum(strike * weight * params.actor("strike_power") * params.opposition_side, axis=-1)
+    protection = np.sum(safe * weight * params.actor("safe_zone_power") * params.opposition_side, axis=-1)
+    damage_to_opposition = np.sum(strike * weight * params.actor("strike_power") * params.government_side, axis=-1)
+    return damage, protection - damage_to_opposition
+
+
+def advance_battlefield(params: Params, state: State, shock: Array) -> tuple[Array, Array, Array]:
+    """Step 2: move control and the arms stock; returns (G, O, inflow) as fought this step."""
+    arrived = state.return_in == 0
+    state.air_present = np.where(arrived, state.air_present + state.air_withdrawn, state.air_present)
+    state.air_withdrawn = np.where(arrived, 0.0, state.air_withdrawn)
+    state.return_in = np.where(state.return_in >= 0, state.return_in - 1, state.return_in)
+    inflow = arms_inflow(params, state)
+    damage, protection = _threat_strengths(params, state, credible=False)
+    air_effectiveness = params.battle("air_effectiveness")
+    government = np.maximum(war.side_strength(params.battle("other_government_strength"), state.ground,
+                                              state.air_present, params.government_side, air_effectiveness)
+                            - damage, war.MIN_STRENGTH)
+    opposition = np.maximum(war.side_strength(params.battle("other_opposition_strength"), state.ground,
+                                              0.0 * state.ground, params.opposition_side, air_effectiveness)
+                            + params.battle("arms_effectiveness") * state.arms_stock + protection, war.MIN_STRENGTH)
+    if params.has_battlefield:
+        intensity = np.where(state.ceasefire | state.deal, params.battle("ceasefire_intensity"), 1.0)
+        state.control = war.step_control(state.control, war.force_balance(government, opposition),
+                                         params.battle("kappa"), intensity, params.battle("noise"), shock)
+        state.arms_stock = war.next_arms_stock(state.arms_stock, inflow, params.battle("arms_burn"), intensity)
+    return government, opposition, inflow
+
+
+def _credible_strengths(params: Params, state: State, credibility: Array) -> tuple[Array, Array, Array]:
+    """Per-actor contributions to the credibility-weighted projection: (G total, O base, air counted)."""
+    air_counted = state.air_present + state.air_withdrawn * credibility
+    damage, protection = _threat_strengths(params, state, credible=True)
+    government = war.side_strength(params.battle("other_government_strength"), state.ground, air_counted,
+                                   params.government_side, params.battle("air_effectiveness")) - damage
+    opposition_base = war.side_strength(params.battle("other_opposition_strength"), state.ground,
+                                        0.0 * state.ground, params.opposition_side,
+                                        params.battle("air_effectiveness")) + protection
+    return government, opposition_base, air_counted
+
+
+def _alternatives(params: Params, state: State, government: Array, opposition_base: Array, inflow: Array,
+                  cost: Array) -> tuple[Array, Array]:
+    """Step 3 for X variants of the battlefield: G, O_base, inflow (N, X) -> (batna, p) of shape (N, X, A)."""
+    n_runs = params.runs
+    if not params.has_battlefield:
+        value = params.utilities_at(params.status_quo)[:, None, :] - cost[:, None, :]
+        return np.broadcast_to(value, (n_runs, government.shape[1], value.shape[-1])), np.full(value.shape, np.nan)
+    expand = lambda name: params.battle(name)[:, None, None]  # noqa: E731 - (N,) -> (N, 1, 1)
+    probability = batna_math.projected_win_probability(
+        government=np.maximum(government, war.MIN_STRENGTH),
+        opposition_base=opposition_base,
+        arms_stock=np.broadcast_to(state.arms_stock[:, None], government.shape),
+        arms_inflow=inflow,
+        control=np.broadcast_to(state.control[:, None], government.shape),
+        horizon=params.actor("horizon")[:, None, :],
+        arms_burn=expand("arms_burn"),
+        arms_effectiveness=expand("arms_effectiveness"),
+        kappa=expand("kappa"),
+        contest_exponent=expand("contest_exponent"),
+        territory_weight=expand("territory_weight"),
+    )
+    u_government = params.utilities_at(params.government_victory)[:, None, :]
+    u_opposition = params.utilities_at(params.opposition_victory)[:, None, :]
+    value = batna_math.war_lottery_value(probability, u_government, u_opposition, cost[:, None, :])
+    return value, probability
+
+
+def assess(params: Params, state: State, step: int, government_now: Array, opposition_now: Array,
+           inflow: Array) -> Assessment:
+    """Steps 3, 4 and 6: alternatives, bargaining and leverage, as every actor sees them."""
+    n_runs, n_actors = params.runs, len(params.actor_ids)
+    credibility = war.credibility_weight(state.withdrawn_redeploy_days, params.battle("credibility_tau_days")[:, None])
+    involvement = batna_math.involvement(state.ground, state.air_present,
+                                         params.actor("ground") + params.actor("air"), state.coercing)
+    cost = batna_math.fighting_cost(params.actor("war_cost"), involvement, params.actor("patience"),
+                                    params.actor("horizon"))
+    government, opposition_base, air_counted = _credible_strengths(params, state, credibility)
+
+    # Variants: 0 = as things stand; 1..A = actor i absent; A+1..2A = actor i escalates.
+    air_effectiveness = params.battle("air_effectiveness")[:, None]
+    force = state.ground + air_effectiveness * air_counted
+    strike = state.options[:, :, OPTION["strike_regime"]]
+    safe = state.options[:, :, OPTION["safe_zones"]]
+    threat_weight = np.maximum(state.coercing, params.actor("threat_credibility"))
+    strike_threat = strike * threat_weight * params.actor("strike_power")
+    safe_threat = safe * threat_weight * params.actor("safe_zone_power")
+    gov_side, opp_side = params.government_side, params.opposition_side
+    government_without = government[:, None] - gov_side * force + opp_side * strike_threat
+    opposition_without = (opposition_base[:, None] - opp_side * (state.ground + safe_threat)
+                          + gov_side * strike_threat)
+    delivering, embargoed = _deliveries(params, state)
+    supply = params.actor("arms_supply")
+    delivered_by = supply * delivering
+    # Arms a patron is holding back: what its suppliers would deliver without its embargo.
+    blocked_by = (supply * (embargoed & state.supplying & ~state.defying)) @ _patron_matrix(params)
+    inflow_without = inflow[:, None] - delivered_by + blocked_by
+    may_escalate = state.options[:, :, OPTION["escalate"]]
+    added_force = params.actor("escalate_step") * (params.actor("ground") + air_effectiveness * params.actor("air"))
+    government_escalated = government[:, None] + may_escalate * gov_side * added_force
+    opposition_escalated = opposition_base[:, None] + may_escalate * opp_side * added_force
+
+    all_government = np.concatenate([government[:, None], government_without, government_escalated], axis=1)
+    all_opposition = np.concatenate([opposition_base[:, None], opposition_without, opposition_escalated], axis=1)
+    all_inflow = np.concatenate([inflow[:, None], inflow_without, np.broadcast_to(inflow[:, None], inflow_without.shape)], axis=1)
+    values, probability = _alternatives(params, state, all_government, all_opposition, all_inflow, cost)
+    batna = values[:, 0, :]
+    coercive = coercive_leverage(batna, values[:, 1:1 + n_actors, :], values[:, 1 + n_actors:, :])
+
+    elapsed = np.full((n_runs, 1), float(step))
+    weights = bargaining_weights(params.actor("capability"), params.actor("patience"), params.actor("stake_growth"), elapsed)
+    reservation = reservation_values(batna, state.demand, params.actor("stake_growth"), elapsed)
+    required = params.required
+    salience = params.salience
+    outcome = solve_bargaining(params.ideal[:, required], salience[:, required], params.actor("risk")[:, required],
+                               reservation[:, required], weights[:, required], params.status_quo,
+                               params.free_issues)
+    proposal = np.where(state.deal[:, None], state.deal_outcome, outcome.proposal)
+    zone_exists = outcome.zone_exists | state.deal
+    utility_of_offer = params.utilities_at(proposal)
+    inducement = inducement_leverage(proposal, params.ideal, salience, params.actor("risk"), reservation,
+                                     required, params.free_issues)
+    return Assessment(
+        step=step,
+        government_strength=government_now,
+        opposition_strength=opposition_now,
+        win_probability=war.war_probability(government_now, opposition_now, state.control,
+                                            params.battle("contest_exponent"), params.battle("territory_weight"))
+        if params.has_battlefield else np.full(n_runs, np.nan),
+        projected_win_probability=probability[:, 0, :],
+        arms_inflow=inflow,
+        involvement=involvement,
+        batna=batna,
+        weights=weights,
+        reservation=reservation,
+        proposal=proposal,
+        zone_exists=zone_exists,
+        utility_of_offer=utility_of_offer,
+        coercive=coercive,
+        inducement=inducement,
+        credibility=credibility,
+    )
+
+
+def decide(params: Params, state: State, seen: Assessment, actors: slice | list[int] | int = slice(None)) -> dict[str, Array]:
+    """Step 5 for some actors (all by default): the decision rules on their columns."""
+    pick = lambda array: array[:, actors]  # noqa: E731
+    option = lambda name: state.options[:, actors, OPTION[name]]  # noqa: E731
+    required = params.required[actors]
+    coercive_over_counterparts = np.sum(seen.coercive[:, actors, :] * params.required, axis=-1)
+    initial_force = params.actor("ground") + params.actor("air")
+    return {
+        "accept": decisions.accepts(pick(seen.utility_of_offer), pick(seen.reservation)),
+        "spoil_probability": np.where(
+            option("spoil") & state.ceasefire[:, None] & ~state.deal[:, None],
+            decisions.spoil_probability(pick(seen.batna), pick(seen.utility_of_offer), pick(params.actor("capability")),
+                                        pick(params.actor("spoil_sensitivity"))),
+            0.0),
+        "soften": decisions.wants_to_soften(option("soften"), required, seen.zone_exists[:, None],
+                                            coercive_over_counterparts, state.deal[:, None]),
+        "escalate": decisions.wants_to_escalate(option("escalate"), seen.zone_exists[:, None], state.ceasefire[:, None],
+                                                state.deal[:, None], pick(seen.involvement),
+                                                pick(params.actor("max_involvement"))) & (pick(initial_force) > 0),
+        "withdraw": decisions.wants_to_withdraw(option("withdraw"), state.ceasefire[:, None], pick(state.air_present),
+                                                pick(state.air_withdrawn), decisions_credibility(params, actors)),
+    }
+
+
+def decisions_credibility(params: Params, actors: slice | list[int] | int) -> Array:
+    """Credibility of withdrawing with the actor's own redeploy lag (used to decide to withdraw)."""
+    return war.credibility_weight(params.actor("redeploy_days")[:, actors],
+                                  params.battle("credibility_tau_days")[:, None])
+
+
+def apply_decisions(params: Params, state: State, seen: Assessment, intents: dict[str, Array], uniform: Array,
+                    step: int) -> dict[str, Array]:
+    """Carry out the decisions; they shape the next step. Returns per-run outcomes of the step."""
+    required = params.required
+    all_accept = np.all(intents["accept"][:, required], axis=-1)
+    new_deal = seen.zone_exists & all_accept & ~state.deal & (step >= params.talks_start_step)
+    collapse_probability = decisions.ceasefire_collapse_probability(intents["spoil_probability"])
+    collapses = state.ceasefire & ~state.deal & ~new_deal & (uniform < collapse_probability)
+    _collapse(params, state, collapses, step)
+
+    state.deal_step = np.where(new_deal, step, state.deal_step)
+    state.deal_outcome = np.where(new_deal[:, None], seen.proposal, state.deal_outcome)
+    state.deal = state.deal | new_deal
+    state.ceasefire = state.ceasefire | new_deal
+
+    state.demand = decisions.softened_demand(state.demand, params.actor("min_demand"), params.actor("soften_rate"),
+                                             intents["soften"])
+    escalate = intents["escalate"]
+    state.ground = np.where(escalate, decisions.escalated_force(state.ground, params.actor("ground"),
+                                                                params.actor("escalate_step"),
+                                                                params.actor("max_involvement")), state.ground)
+    state.air_present = np.where(escalate, decisions.escalated_force(state.air_present, params.actor("air"),
+                                                                     params.actor("escalate_step"),
+                                                                     params.actor("max_involvement")), state.air_present)
+    threat_options = state.options[:, :, OPTION["strike_regime"]] | state.options[:, :, OPTION["safe_zones"]]
+    state.coercing = state.coercing | (escalate & threat_options)
+    withdraw = intents["withdraw"]
+    moved = np.where(withdraw, params.actor("withdraw_fraction") * state.air_present, 0.0)
+    state.air_present = state.air_present - moved
+    state.air_withdrawn = state.air_withdrawn + moved
+    state.withdrawn_redeploy_days = np.where(withdraw, params.actor("redeploy_days"), state.withdrawn_redeploy_days)
+    state.embargo = decisions.enforces_embargo(state.options[:, :, OPTION["enforce_embargo"]],
+                                               state.ceasefire[:, None], state.deal[:, None])
+    state.held_steps = state.held_steps + state.ceasefire
+    return {"new_deal": new_deal, "collapses": collapses, "collapse_probability": collapse_probability}
+
+
+def advance(params: Params, state: State, step: int, draws: Array,
+            decide_fn: Callable[[Params, State, Assessment], dict[str, Array]] | None = None
+            ) -> tuple[Assessment, dict[str, Array], dict[str, Array], list[str]]:
+    """One whole step for every run. `draws` is (N, 2) for this step."""
+    fired = apply_events(params, state, step)
+    government, opposition, inflow = advance_battlefield(params, state, draws[:, 0])
+    seen = assess(params, state, step, government, opposition, inflow)
+    intents = (decide_fn or decide)(params, state, seen)
+    outcome = apply_decisions(params, state, seen, intents, draws[:, 1], step)
+    return seen, intents, outcome, fired
+
+
+def final_distances(params: Params, state: State) -> Array:
+    """Each actor's salience-weighted distance from its ideal to the deal (NaN without a deal)."""
+    return distance_from_ideal(state.deal_outcome, params.ideal, params.salience)

@@ -1,0 +1,125 @@
+"""The Mesa model: one run of a scenario, step by step (DESIGN.md, "The model")."""
+
+from __future__ import annotations
+
+import numpy as np
+from mesa import DataCollector, Model
+
+from sim import engine
+from sim.agents import NegotiationActor
+from sim.params import Params, params_from_scenario
+from sim.schema import Scenario
+
+ACTOR_SCALARS = (
+    "batna", "utility_of_offer", "reservation", "demand", "weight", "accepts", "spoil_probability",
+    "softened", "escalated", "withdrew", "involvement", "projected_win_probability", "ground",
+    "air_present", "air_withdrawn", "credibility", "coercive_total", "inducement_total",
+)
+
+
+class NegotiationModel(Model):
+    """The negotiation and the war behind it, for one scenario and one seed.
+
+    Randomness comes only from `self.rng`, seeded with `seed` (the scenario's
+    seed by default): the same scenario and seed give the same run.
+    """
+
+    def __init__(self, scenario: Scenario, seed: int | None = None, params: Params | None = None) -> None:
+        seed = scenario.seed if seed is None else seed
+        super().__init__(rng=seed)
+        self.seed = seed
+        self.spec = scenario  # Mesa 3.5 reserves `Model.scenario`
+        self.params = params if params is not None else params_from_scenario(scenario)
+        self.draws = engine.draw_noise(self.rng, self.params.steps)
+        self.state = engine.initial_state(self.params)
+        self.step_index = 0
+        self.seen: engine.Assessment | None = None
+        self.intents: dict[str, np.ndarray] = {}
+        self.outcome: dict[str, np.ndarray] = {}
+        self.fired: list[str] = []
+        self.leverage_history: list[np.ndarray] = []
+        ids = self.params.actor_ids
+        self.actor_columns = list(ACTOR_SCALARS) + [f"{kind}_on_{j}" for kind in ("coercive", "inducement", "leverage")
+                                                    for j in ids]
+        self.actors_in_order = [NegotiationActor(self, i, actor_id, scenario.actors[actor_id].name)
+                                for i, actor_id in enumerate(ids)]
+        model_reporters = {name: name for name in (
+            "step_index", "date", "control", "win_probability", "government_strength", "opposition_strength",
+            "arms_stock", "arms_inflow", "ceasefire", "deal", "zone_exists", "collapse_probability", "events")}
+        model_reporters.update({f"proposal_{k}": f"proposal_{k}" for k in self.params.issue_ids})
+        self.datacollector = DataCollector(
+            model_reporters=model_reporters,
+            agent_reporters={"actor": "actor_id", **{column: column for column in self.actor_columns}},
+        )
+
+    def step(self) -> None:
+        """One step: events, battlefield, alternatives, bargaining, leverage, decisions, records."""
+        t = self.step_index
+        self.seen, self.intents, self.outcome, self.fired = engine.advance(
+            self.params, self.state, t, self.draws[t][None, :], decide_fn=self._agents_decide)
+        self.leverage_history.append((self.seen.coercive + self.seen.inducement)[0])
+        self._publish()
+        self.agents.do("observe")
+        self.datacollector.collect(self)
+        self.step_index += 1
+
+    def run(self) -> NegotiationModel:
+        for _ in range(self.params.steps):
+            self.step()
+        return self
+
+    def _agents_decide(self, params: Params, state: engine.State, seen: engine.Assessment) -> dict[str, np.ndarray]:
+        self.seen = seen
+        shape = (1, len(params.actor_ids))
+        self.intents = {"accept": np.zeros(shape, bool), "spoil_probability": np.zeros(shape),
+                        "soften": np.zeros(shape, bool), "escalate": np.zeros(shape, bool),
+                        "withdraw": np.zeros(shape, bool)}
+        # Decisions read the same state and are applied together, so order does not matter.
+        self.agents.do("decide")
+        return self.intents
+
+    def _publish(self) -> None:
+        seen, state = self.seen, self.state
+        self.date = self.spec.time.date_of(self.step_index).isoformat()
+        self.control = float(state.control[0])
+        self.win_probability = float(seen.win_probability[0])
+        self.government_strength = float(seen.government_strength[0])
+        self.opposition_strength = float(seen.opposition_strength[0])
+        self.arms_stock = float(state.arms_stock[0])
+        self.arms_inflow = float(seen.arms_inflow[0])
+        self.ceasefire = bool(state.ceasefire[0])
+        self.deal = bool(state.deal[0])
+        self.zone_exists = bool(seen.zone_exists[0])
+        self.collapse_probability = float(self.outcome["collapse_probability"][0])
+        self.events = "; ".join(self.fired)
+        for k, issue in enumerate(self.params.issue_ids):
+            setattr(self, f"proposal_{issue}", float(seen.proposal[0, k]))
+
+    def actor_values_of(self, i: int) -> dict[str, float]:
+        """What actor i saw and did this step, as plain numbers."""
+        seen, state, intents = self.seen, self.state, self.intents
+        values = {
+            "batna": seen.batna[0, i],
+            "utility_of_offer": seen.utility_of_offer[0, i],
+            "reservation": seen.reservation[0, i],
+            "demand": state.demand[0, i],
+            "weight": seen.weights[0, i],
+            "accepts": bool(intents["accept"][0, i]),
+            "spoil_probability": intents["spoil_probability"][0, i],
+            "softened": bool(intents["soften"][0, i]),
+            "escalated": bool(intents["escalate"][0, i]),
+            "withdrew": bool(intents["withdraw"][0, i]),
+            "involvement": seen.involvement[0, i],
+            "projected_win_probability": seen.projected_win_probability[0, i],
+            "ground": state.ground[0, i],
+            "air_present": state.air_present[0, i],
+            "air_withdrawn": state.air_withdrawn[0, i],
+            "credibility": seen.credibility[0, i],
+            "coercive_total": seen.coercive[0, i].sum(),
+            "inducement_total": seen.inducement[0, i].sum(),
+        }
+        for j, other in enumerate(self.params.actor_ids):
+            values[f"coercive_on_{other}"] = seen.coercive[0, i, j]
+            values[f"inducement_on_{other}"] = seen.inducement[0, i, j]
+            values[f"leverage_on_{other}"] = seen.coercive[0, i, j] + seen.inducement[0, i, j]
+        return {key: (float(value) if not isinstance(value, bool) else value) for key, value in values.items()}

@@ -1,0 +1,233 @@
+"""The scenario format: pydantic models for every field of a scenario file.
+
+Ranges and units are stated in each field's description; `python cli.py schema`
+prints these models as JSON Schema for editors. Cross-references between fields
+(actors named by events, issues named by positions) are checked in
+`sim.loader`, which knows where in the file each value came from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Unit = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+
+
+class StrictModel(BaseModel):
+    """Refuses unknown keys, NaN and infinities: a typo must never pass silently."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=False)
+
+
+class Issue(StrictModel):
+    """One dimension of the issue space, scaled to [0, 1]."""
+
+    low: str = Field(description="What an outcome of 0 on this issue means.")
+    high: str = Field(description="What an outcome of 1 on this issue means.")
+    status_quo: Unit = Field(0.0, description="Where the issue stands with no deal (0..1).")
+    levels: dict[str, Unit] = Field(
+        default_factory=dict,
+        description="Named points on the issue, used to describe a deal in words "
+        "(e.g. {'Assad keeps a ceremonial role': 0.35}).",
+    )
+
+
+class Forces(StrictModel):
+    """Force an actor contributes to its side of the battlefield (strength units)."""
+
+    ground: NonNegative = Field(0.0, description="Ground forces (strength units).")
+    air: NonNegative = Field(0.0, description="Airpower (aircraft, in strength units before air effectiveness).")
+
+
+class Threats(StrictModel):
+    """Coercive options beyond the actor's own forces, used only where switched on in `options`."""
+
+    strike_power: NonNegative = Field(
+        0.0, description="Government-side strength that strikes on the regime would destroy (strength units)."
+    )
+    safe_zone_power: NonNegative = Field(
+        0.0, description="Opposition strength that safe zones would protect (strength units)."
+    )
+    credibility: Unit = Field(
+        0.5, description="Probability the other side assigns to the threat being carried out (0..1)."
+    )
+
+
+class Options(StrictModel):
+    """What the actor's government allows it to do. Switching an option on is a counterfactual."""
+
+    strike_regime: bool = Field(False, description="May strike the regime's forces.")
+    safe_zones: bool = Field(False, description="May impose safe zones for the opposition.")
+    enforce_embargo: bool = Field(False, description="May stop the arms flow of the suppliers it is patron of.")
+    escalate: bool = Field(False, description="May add force while there is no zone of agreement.")
+    withdraw: bool = Field(False, description="May withdraw force under a ceasefire when the threat stays credible.")
+    soften: bool = Field(True, description="May lower its demands when it has no coercive option.")
+    spoil: bool = Field(False, description="May break a ceasefire whose terms are worth less to it than war.")
+
+
+class Actor(StrictModel):
+    """A party to the negotiation: its interests, its alternative to a deal and what it may do."""
+
+    name: str = Field(description="Display name.")
+    description: str = ""
+    side: Literal["government", "opposition", "neutral"] = Field(
+        "neutral", description="Which side of the war the actor's forces, threats and arms support."
+    )
+    consent_required: bool = Field(False, description="A deal needs this actor's consent.")
+    position: dict[str, Unit] = Field(description="Ideal point on each issue (0..1).")
+    salience: dict[str, NonNegative] = Field(
+        description="How much each issue matters; normalised to sum to 1, so only ratios count."
+    )
+    risk_exponent: float = Field(
+        1.0, ge=1.0, le=4.0, description="r in u = 1 - sum s|x-p|^r; 1 is risk-neutral, larger is risk-averse."
+    )
+    capability: float = Field(1.0, gt=0.0, le=100.0, description="Bargaining power and spoiling capacity.")
+    patience: float = Field(0.97, gt=0.0, lt=1.0, description="Discount factor per step (0..1, exclusive).")
+    war_cost: NonNegative = Field(0.0, le=1.0, description="Utility lost per step of war at full involvement.")
+    horizon: int = Field(12, ge=1, le=520, description="Steps over which the actor projects the war.")
+    stake_growth: NonNegative = Field(
+        0.0, le=0.1, description="Growth per step of the negotiator's personal stake in any deal."
+    )
+    demand: float = Field(0.0, ge=-1.0, le=1.0, description="Initial margin (utility) above its alternative it insists on.")
+    min_demand: float = Field(0.0, ge=-1.0, le=1.0, description="The lowest margin softening can reach.")
+    soften_rate: NonNegative = Field(0.01, le=1.0, description="Demand given up per step when softening.")
+    spoil_sensitivity: NonNegative = Field(
+        0.0, le=1000.0, description="k in P(spoil) = 1 - exp(-k * capability * gap), gap = alternative - deal value."
+    )
+    forces: Forces = Field(default_factory=Forces)
+    redeploy_days: NonNegative = Field(1.0, le=3650.0, description="Days withdrawn forces need to return.")
+    escalate_step: NonNegative = Field(0.1, le=10.0, description="Force added per escalation, as a share of initial force.")
+    max_involvement: float = Field(2.0, ge=0.0, le=100.0, description="Cap on force as a multiple of initial force.")
+    withdraw_fraction: Unit = Field(0.7, description="Share of present force withdrawn by a withdraw decision.")
+    arms_supply: NonNegative = Field(0.0, le=1000.0, description="Arms delivered to the opposition per step (stock units).")
+    patron: str | None = Field(None, description="Actor who can embargo this actor's arms supply.")
+    threats: Threats = Field(default_factory=Threats)
+    linkage_refused: list[str] = Field(
+        default_factory=list, description="Issues this actor refuses to bargain over; held at the status quo."
+    )
+    options: Options = Field(default_factory=Options)
+
+    @field_validator("salience")
+    @classmethod
+    def _salience_positive(cls, value: dict[str, float]) -> dict[str, float]:
+        if sum(value.values()) <= 0.0:
+            raise ValueError("salience must have at least one positive value (it is normalised to sum to 1)")
+        return value
+
+
+class TimeSpec(StrictModel):
+    start: dt.date = Field(description="Date of step 0 (ISO, e.g. 2016-02-27).")
+    step: Literal["week", "day"] = Field("week", description="Length of one step.")
+    steps: int = Field(40, ge=1, le=1040, description="Number of steps to simulate.")
+    talks_start: dt.date | int | None = Field(
+        None, description="Date (or step) from which a deal can be concluded; before it, offers are only discussed."
+    )
+
+    @property
+    def step_days(self) -> int:
+        return 7 if self.step == "week" else 1
+
+    def date_of(self, step: int) -> dt.date:
+        return self.start + dt.timedelta(days=self.step_days * step)
+
+    @property
+    def end(self) -> dt.date:
+        return self.date_of(self.steps)
+
+
+class Battlefield(StrictModel):
+    """The war whose expected outcome is every actor's alternative to a deal."""
+
+    control: float = Field(0.5, gt=0.0, lt=1.0, description="Government side's share of territory at step 0.")
+    kappa: NonNegative = Field(0.15, le=5.0, description="Speed at which the force balance moves control per step.")
+    noise: NonNegative = Field(0.01, le=1.0, description="Standard deviation of control's random change per step of war.")
+    air_effectiveness: NonNegative = Field(1.0, le=100.0, description="Ground-strength equivalent of one unit of airpower.")
+    contest_exponent: float = Field(1.0, gt=0.0, le=10.0, description="a in the contest success function G^a/(G^a+O^a).")
+    territory_weight: NonNegative = Field(
+        1.0, le=5.0, description="lambda: effective strength is strength times (territory held)^lambda."
+    )
+    other_government_strength: NonNegative = Field(1.0, le=1000.0, description="Regime forces not modelled as actors.")
+    other_opposition_strength: NonNegative = Field(0.2, le=1000.0, description="Opposition strength independent of arms.")
+    arms_stock: NonNegative = Field(1.0, le=1000.0, description="Opposition arms stock at step 0.")
+    arms_burn: Unit = Field(0.1, description="Share of the arms stock used per step of full-intensity war.")
+    arms_effectiveness: NonNegative = Field(1.0, le=100.0, description="Opposition strength per unit of arms stock.")
+    ceasefire_intensity: Unit = Field(0.1, description="Fighting intensity under a ceasefire that holds (war = 1).")
+    credibility_tau_days: float = Field(
+        21.0, gt=0.0, le=3650.0, description="tau: withdrawn force counts with weight exp(-redeploy_days/tau)."
+    )
+    ceasefire: bool = Field(False, description="A ceasefire is in force at step 0.")
+    government_victory: dict[str, Unit] = Field(description="Outcome on each issue if the government side wins.")
+    opposition_victory: dict[str, Unit] = Field(description="Outcome on each issue if the opposition side wins.")
+
+
+Action = Literal[
+    "withdraw_air",
+    "return_forces",
+    "escalate",
+    "start_ceasefire",
+    "spoil",
+    "resume_arms",
+    "stop_arms",
+    "enforce_embargo",
+    "lift_embargo",
+    "enable_option",
+    "disable_option",
+]
+
+
+class Event(StrictModel):
+    """Something the scenario makes happen at a date or step, whatever the actors decide."""
+
+    at: dt.date | int = Field(description="ISO date within the scenario, or a step number.")
+    actor: str | None = Field(None, description="Actor who acts (not needed for start_ceasefire).")
+    action: Action
+    fraction: Unit = Field(1.0, description="Share of force concerned (withdraw_air, return_forces, escalate).")
+    redeploy_days: NonNegative | None = Field(None, le=3650.0, description="withdraw_air: days to return.")
+    option: str | None = Field(None, description="enable_option/disable_option: which option.")
+    label: str = Field("", description="Text shown on time axes of the report.")
+
+
+class Distribution(StrictModel):
+    """A distribution for one numeric field, for ensembles and sensitivity analysis."""
+
+    dist: Literal["uniform", "normal", "truncnormal", "triangular", "beta", "choice"]
+    low: float | None = None
+    high: float | None = None
+    mean: float | None = None
+    sd: float | None = Field(None, gt=0.0)
+    mode: float | None = None
+    a: float | None = Field(None, gt=0.0)
+    b: float | None = Field(None, gt=0.0)
+    values: list[float] | None = None
+
+
+class Scenario(StrictModel):
+    """A whole scenario file, after `extends:` has been merged."""
+
+    name: str
+    description: str = ""
+    sources: list[str] = Field(default_factory=list)
+    seed: int = Field(42, ge=0, le=2**63 - 1)
+    time: TimeSpec
+    issues: dict[str, Issue] = Field(min_length=1)
+    actors: dict[str, Actor] = Field(min_length=2)
+    battlefield: Battlefield | None = None
+    events: dict[str, Event] = Field(default_factory=dict)
+    uncertain: dict[str, Distribution] = Field(default_factory=dict)
+
+    @field_validator("events", mode="before")
+    @classmethod
+    def _events_as_mapping(cls, value: object) -> object:
+        # A plain list is accepted too; its items get ids by position.
+        if isinstance(value, list):
+            return {f"event_{index + 1}": item for index, item in enumerate(value)}
+        return value
+
+
+def is_finite_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
