@@ -1,0 +1,159 @@
+"""Command line for the negotiation-leverage model: parse, call `sim`, print.
+
+Run `python cli.py --help`, or `negotiation-sim --help` once installed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+SCENARIOS = PROJECT_ROOT / "scenarios"
+REPORTS = PROJECT_ROOT / "reports"
+DEFAULT_SCENARIO = SCENARIOS / "ceasefire_2016_03.yaml"
+
+app = typer.Typer(
+    help="Simulate the 2016 Syria ceasefire talks: who had leverage, what each side's alternative to a deal was "
+    "worth, and whether a deal was reached. Scenarios are YAML files; see scenarios/README.md.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+ScenarioArg = Annotated[
+    Optional[Path],
+    typer.Argument(help="Scenario YAML file. Default: scenarios/ceasefire_2016_03.yaml.", show_default=False),
+]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")]
+
+
+def fail(message: str, code: int = 2) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def guarded(debug: bool, action):  # noqa: ANN001, ANN201 - runs `action`, turning known errors into messages
+    from sim.loader import ScenarioError
+    from sim.outputs import OutputError
+
+    try:
+        return action()
+    except ScenarioError as error:
+        if debug:
+            raise
+        fail(_escape_markup(error.render()))
+    except OutputError as error:
+        if debug:
+            raise
+        fail(_escape_markup(str(error)), code=1)
+    except KeyboardInterrupt:
+        err.print("interrupted: nothing was written.")
+        raise typer.Exit(130) from None
+
+
+def _escape_markup(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def _resolve_scenario(path: Path | None) -> Path:
+    if path is None:
+        return DEFAULT_SCENARIO
+    if not path.exists() and not path.is_absolute() and (SCENARIOS / path.name).exists() and path.parent == Path("."):
+        return SCENARIOS / path.name
+    return path
+
+
+@app.command()
+def run(
+    scenario: ScenarioArg = None,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", "-o", help="Output folder. Default: reports/<scenario name>.",
+                                                    show_default=False)] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Random seed (default: the scenario's own).", min=0)] = None,
+    force: Annotated[bool, typer.Option("--force", help="Write into a folder that holds other files.")] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Run one scenario and write report.html, summary.json and timeseries.csv."""
+    from sim.api import write_run_outputs
+    from sim.loader import load_scenario
+    from sim.results import run_scenario
+
+    path = _resolve_scenario(scenario)
+
+    def action() -> None:
+        loaded = load_scenario(path)
+        folder = out_dir if out_dir is not None else REPORTS / path.stem
+        with err.status(f"running {loaded.scenario.name} ...", spinner="dots"):
+            result = run_scenario(loaded, seed=seed)
+            written = write_run_outputs(result, folder, force=force)
+        out.print(result.summary["outcome"], highlight=False, markup=False)
+        report = next(p for p in written if p.name == "report.html")
+        out.print(f"report: {report}", highlight=False, markup=False)
+
+    guarded(debug, action)
+
+
+@app.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Scenario files to check.", show_default=False)],
+    debug: DebugOpt = False,
+) -> None:
+    """Check scenario files and explain any problem (exit code 2 if one is invalid)."""
+    from sim.loader import ScenarioError, load_scenario
+
+    bad = 0
+    for path in files:
+        try:
+            loaded = load_scenario(path)
+        except ScenarioError as error:
+            if debug:
+                raise
+            bad += 1
+            err.print(f"[bold red]invalid:[/] {_escape_markup(error.render())}", highlight=False, soft_wrap=True)
+            continue
+        scenario = loaded.scenario
+        out.print(f"ok: {path} ({scenario.name}: {len(scenario.actors)} actors, {len(scenario.issues)} issues, "
+                  f"{scenario.time.steps} {scenario.time.step}s, {len(scenario.events)} events)",
+                  highlight=False, markup=False)
+    if bad:
+        raise typer.Exit(2)
+
+
+@app.command("list")
+def list_scenarios(
+    folder: Annotated[Path, typer.Option(help="Folder to list.")] = SCENARIOS,
+) -> None:
+    """List the shipped scenarios, one line each."""
+    from sim.catalog import scenario_entries
+
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    table.add_column("file")
+    table.add_column("what it asks")
+    for entry in scenario_entries(folder):
+        table.add_row(entry.file, entry.summary)
+    out.print(table)
+
+
+@app.command()
+def schema() -> None:
+    """Print the scenario format as JSON Schema (for editors and validators)."""
+    from sim.schema import Scenario
+
+    document = Scenario.model_json_schema()
+    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    document["properties"]["extends"] = {"type": "string", "description": "Another scenario file this one overrides."}
+    sys.stdout.write(json.dumps(document, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,155 @@
+"""What a run produced: the summary (the output contract), the time series and the outcome in words."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim import __version__
+from sim.loader import LoadedScenario
+from sim.model import NegotiationModel
+
+
+@dataclass
+class RunResult:
+    """One finished run: its summary, its time series, and what the report needs besides."""
+
+    loaded: LoadedScenario
+    seed: int
+    summary: dict[str, Any]
+    timeseries: pd.DataFrame
+    leverage_history: np.ndarray  # (steps, A, A): coercive + inducement
+    event_marks: list[tuple[int, str, str]]  # (step, date, label)
+
+    @property
+    def scenario(self):  # noqa: ANN201 - the pydantic Scenario
+        return self.loaded.scenario
+
+
+def describe_position(scenario, position: dict[str, float]) -> str:  # noqa: ANN001
+    """A deal in words: each issue's nearest named level (or its value and the scale's ends)."""
+    parts = []
+    for issue_id, value in position.items():
+        issue = scenario.issues[issue_id]
+        if issue.levels:
+            label, _ = min(issue.levels.items(), key=lambda item: (abs(item[1] - value), item[1]))
+            parts.append(label)
+        else:
+            parts.append(f"{issue_id.replace('_', ' ')} at {value:.2f} (0 = {issue.low}, 1 = {issue.high})")
+    return "; ".join(parts)
+
+
+def outcome_sentence(summary: dict[str, Any], scenario) -> str:  # noqa: ANN001
+    """The outcome in one sentence, for report headers and indexes."""
+    deal = summary["deal"]
+    ceasefire = summary["ceasefire"]
+    if deal["reached"]:
+        text = f"A deal was reached in week {deal['step']} ({deal['date']}): {describe_position(scenario, deal['position'])}."
+    else:
+        text = "No deal was reached."
+    if scenario.battlefield is not None:
+        if ceasefire["collapsed_step"] is not None:
+            text += f" The ceasefire collapsed in week {ceasefire['collapsed_step']} ({ceasefire['collapsed_date']})."
+        elif ceasefire["held_steps"] > 0:
+            text += f" The ceasefire held for all {ceasefire['held_steps']} weeks it was in force."
+        else:
+            text += " There was no ceasefire."
+    if scenario.time.step == "day":
+        text = text.replace("week", "day").replace("weeks", "days")
+    return text
+
+
+def _clean(value: float) -> float | None:
+    return None if value is None or not np.isfinite(value) else float(value)
+
+
+def build_result(loaded: LoadedScenario, model: NegotiationModel) -> RunResult:
+    """Collect a finished model into the output contract."""
+    params, state = model.params, model.state
+    scenario = loaded.scenario
+    ids, issues = params.actor_ids, params.issue_ids
+    last = model.seen
+    deal_reached = bool(state.deal[0])
+    deal_step = int(state.deal_step[0]) if deal_reached else None
+    position = {k: float(state.deal_outcome[0, j]) for j, k in enumerate(issues)} if deal_reached else None
+    utilities = params.utilities_at(state.deal_outcome)[0] if deal_reached else None
+    from sim.engine import final_distances
+
+    distances = final_distances(params, state)[0] if deal_reached else None
+    collapsed = int(state.collapsed_step[0]) if state.collapsed_step[0] >= 0 else None
+    leverage_final = last.coercive[0] + last.inducement[0]
+    summary: dict[str, Any] = {
+        "scenario": {"name": scenario.name, "file": loaded.path.name, "sha256": loaded.sha256,
+                     "description": scenario.description, "sources": list(scenario.sources)},
+        "seed": model.seed,
+        "steps": params.steps,
+        "step_length": scenario.time.step,
+        "start": scenario.time.start.isoformat(),
+        "end": scenario.time.date_of(params.steps - 1).isoformat(),
+        "deal": {
+            "reached": deal_reached,
+            "step": deal_step,
+            "date": scenario.time.date_of(deal_step).isoformat() if deal_reached else None,
+            "position": position,
+            "in_words": describe_position(scenario, position) if position else None,
+        },
+        "actors": {
+            actor_id: {
+                "name": scenario.actors[actor_id].name,
+                "batna": float(last.batna[0, i]),
+                "utility_of_deal": float(utilities[i]) if deal_reached else None,
+                "distance_from_ideal": float(distances[i]) if deal_reached else None,
+                "consent_required": bool(params.required[i]),
+            }
+            for i, actor_id in enumerate(ids)
+        },
+        "ceasefire": {
+            "held_steps": int(state.held_steps[0]),
+            "collapsed_step": collapsed,
+            "collapsed_date": scenario.time.date_of(collapsed).isoformat() if collapsed is not None else None,
+            "in_force_at_end": bool(state.ceasefire[0]),
+        },
+        "leverage": {i_id: {j_id: float(leverage_final[i, j]) for j, j_id in enumerate(ids)}
+                     for i, i_id in enumerate(ids)},
+        "leverage_coercive": {i_id: {j_id: float(last.coercive[0, i, j]) for j, j_id in enumerate(ids)}
+                              for i, i_id in enumerate(ids)},
+        "leverage_inducement": {i_id: {j_id: float(last.inducement[0, i, j]) for j, j_id in enumerate(ids)}
+                                for i, i_id in enumerate(ids)},
+        "control": _clean(float(state.control[0])) if params.has_battlefield else None,
+        "version": __version__,
+    }
+    summary["outcome"] = outcome_sentence(summary, scenario)
+    timeseries = _timeseries(model)
+    marks = [(event.step, scenario.time.date_of(event.step).isoformat(), event.label) for event in params.events]
+    if deal_reached:
+        marks.append((deal_step, scenario.time.date_of(deal_step).isoformat(), "deal reached"))
+    if collapsed is not None:
+        marks.append((collapsed, scenario.time.date_of(collapsed).isoformat(), "ceasefire collapses"))
+    return RunResult(loaded=loaded, seed=model.seed, summary=summary, timeseries=timeseries,
+                     leverage_history=np.array(model.leverage_history), event_marks=sorted(marks))
+
+
+def _timeseries(model: NegotiationModel) -> pd.DataFrame:
+    """One row per step and actor: the actor's variables, then the step's (model) variables."""
+    agents = model.datacollector.get_agent_vars_dataframe().reset_index()
+    steps = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    steps = steps.rename(columns={"step_index": "step"})
+    agents["step"] = agents["Step"].astype(int) - 1
+    agents = agents.drop(columns=["Step", "AgentID"])
+    table = agents.merge(steps, on="step", how="left")
+    leading = ["step", "date", "actor"]
+    return table[leading + [c for c in table.columns if c not in leading]]
+
+
+def run_scenario(loaded: LoadedScenario, seed: int | None = None) -> RunResult:
+    """Run a loaded scenario once (its own seed unless `seed` is given)."""
+    model = NegotiationModel(loaded.scenario, seed=seed).run()
+    return build_result(loaded, model)
+
+
+def iso(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
