@@ -268,10 +268,8 @@ _HINTS = {
 }
 
 
-def _from_validation_error(error: ValidationError, locations: dict[FieldPath, Location], file: str,
-                           document: dict[str, Any]) -> ScenarioError:
+def _from_validation_error(error: ValidationError, locations: dict[FieldPath, Location], file: str) -> ScenarioError:
     first = error.errors()[0]
-    path = tuple(part for part in first["loc"] if not (isinstance(part, str) and part in {"date", "int", "function-after[_events_as_mapping(), dict[str,Event]]"}))
     path = _clean_loc(first["loc"])
     message = first["msg"]
     if "input" in first and first["type"] not in {"missing", "extra_forbidden"} and not isinstance(first["input"], (dict, list)):
@@ -378,7 +376,7 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     try:
         scenario = Scenario.model_validate(document)
     except ValidationError as error:
-        raise _from_validation_error(error, locations, file, document) from None
+        raise _from_validation_error(error, locations, file) from None
     check_references(scenario, locations, file)
     from sim.uncertainty import check_uncertain  # late import: uncertainty needs the schema only
 
@@ -392,6 +390,6 @@ def scenario_from_mapping(document: dict[str, Any], name: str = "<mapping>") -> 
     try:
         scenario = Scenario.model_validate(document)
     except ValidationError as error:
-        raise _from_validation_error(error, {}, name, document) from None
+        raise _from_validation_error(error, {}, name) from None
     check_references(scenario, {}, name)
     return scenario

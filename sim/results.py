@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -150,6 +149,3 @@ def run_scenario(loaded: LoadedScenario, seed: int | None = None) -> RunResult:
     model = NegotiationModel(loaded.scenario, seed=seed).run()
     return build_result(loaded, model)
 
-
-def iso(value: dt.date | None) -> str | None:
-    return value.isoformat() if value else None

@@ -1,0 +1,24 @@
+"""Shared fixtures: paths to the project and its shipped scenarios."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+SCENARIOS = ROOT / "scenarios"
+
+
+@pytest.fixture
+def march_path() -> Path:
+    return SCENARIOS / "ceasefire_2016_03.yaml"
+
+
+@pytest.fixture
+def september_path() -> Path:
+    return SCENARIOS / "stalemate_2016_09.yaml"
