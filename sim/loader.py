@@ -1,15 +1,29 @@
 """Reading scenario files: safe YAML, `extends:`, validation, and errors that say where.
 
 Every error is a `ScenarioError` naming the file, line, column and field path,
-with a hint. Nothing here executes what a file contains: YAML is read with the
-safe loader, and documents that expand into huge trees (alias "bombs") are
-refused before they are built.
+with a hint. Nothing here executes what a file contains, and nothing a file
+contains can make reading it slow or crash the interpreter:
+
+- the file must be a regular file of at most `MAX_FILE_BYTES`, in UTF-8;
+- YAML is read event by event (libyaml when available) and composed here,
+  without recursion: nesting deeper than `MAX_DEPTH` is refused before it
+  can exhaust a stack (deep flow nesting crashes the C composer outright);
+- only plain YAML values are built (strings, numbers, booleans, null, dates,
+  lists, mappings); any other tag (`!!python/object`, `!!binary`, `!custom`)
+  is refused;
+- an alias counts as many values as the value it repeats, and a document that
+  expands to more than `MAX_NODES` values (an alias "bomb") is refused before
+  anything is expanded; aliased values are shared, never copied;
+- duplicate keys and merge keys (`<<`) are refused.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
+import stat
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,16 +33,22 @@ from pydantic import ValidationError
 
 from sim.schema import Scenario
 
-MAX_FILE_BYTES = 2_000_000
-MAX_NODES = 200_000
+MAX_FILE_BYTES = 1_000_000  # a shipped scenario is under 10 kB
+MAX_NODES = 20_000  # values after alias expansion; a shipped scenario has a few hundred
+MAX_DEPTH = 32  # nesting of lists and mappings; a scenario needs 5
 MAX_EXTENDS_DEPTH = 16
+MAX_SHOWN_CHARS = 80  # longest piece of a file's text quoted in a message
 
 Location = tuple[str, int, int]  # file, line (1-based), column (1-based)
 FieldPath = tuple[Any, ...]
 
 
 class ScenarioError(Exception):
-    """A scenario file that cannot be used, with where and why."""
+    """A scenario file that cannot be used, with where and why.
+
+    `render()` gives the one-paragraph message the CLI prints:
+    ``FILE[:LINE[:COLUMN]]: [field 'PATH': ]MESSAGE[ Hint: HINT]``.
+    """
 
     def __init__(self, file: str, message: str, *, line: int | None = None, column: int | None = None,
                  field_path: str = "", hint: str = "") -> None:
@@ -48,11 +68,34 @@ class ScenarioError(Exception):
                 where += f":{self.column}"
         text = f"{where}: "
         if self.field_path:
-            text += f"field '{self.field_path}': "
+            path = self.field_path
+            if len(path) > 2 * MAX_SHOWN_CHARS:
+                path = path[:MAX_SHOWN_CHARS] + "..." + path[-MAX_SHOWN_CHARS:]
+            text += f"field '{path}': "
         text += self.message
         if self.hint:
             text += f" Hint: {self.hint}"
-        return text
+        return printable(text)
+
+
+def printable(text: str) -> str:
+    """`text` on one line, with control and other invisible characters shown as escapes.
+
+    A scenario's keys and values end up in messages; a newline or a terminal
+    escape sequence hidden in a file must not break the one-paragraph message
+    or reach the terminal as a command.
+    """
+    return "".join(
+        char if char == " " or unicodedata.category(char)[0] not in "CZ"
+        else char.encode("unicode_escape").decode("ascii")
+        for char in text
+    )
+
+
+def shown(value: Any) -> str:
+    """A value from a file as it appears in a message: its repr, shortened."""
+    text = repr(value)
+    return text if len(text) <= MAX_SHOWN_CHARS else text[: MAX_SHOWN_CHARS - 3] + "..."
 
 
 @dataclass
@@ -66,76 +109,224 @@ class LoadedScenario:
     raw: dict[str, Any] = field(default_factory=dict)
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that keeps YAML 1.2 booleans sane: only true/false, not yes/no/on/off."""
+_Parser: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 30x faster
 
 
-# PyYAML resolves yes/no/on/off to booleans (YAML 1.1); for a scenario that is a trap.
-_UniqueKeyLoader.yaml_implicit_resolvers = {
+class _ScenarioYaml(_Parser):  # type: ignore[misc, valid-type]
+    """The YAML parser and tag resolver for scenarios: YAML 1.2 booleans only (true/false).
+
+    PyYAML resolves yes/no/on/off to booleans (YAML 1.1); in a scenario that is a trap.
+    """
+
+
+_ScenarioYaml.yaml_implicit_resolvers = {
     key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
     for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.copy().items()
 }
-_UniqueKeyLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool",
-    __import__("re").compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-    list("tTfF"),
-)
+_ScenarioYaml.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+
+_YAML = "tag:yaml.org,2002:"
+_SCALAR_CONSTRUCTORS = {
+    _YAML + "null": yaml.SafeLoader.construct_yaml_null,
+    _YAML + "bool": yaml.SafeLoader.construct_yaml_bool,
+    _YAML + "int": yaml.SafeLoader.construct_yaml_int,
+    _YAML + "float": yaml.SafeLoader.construct_yaml_float,
+    _YAML + "str": yaml.SafeLoader.construct_yaml_str,
+    _YAML + "timestamp": yaml.SafeLoader.construct_yaml_timestamp,
+}
+_NO_TAGS_HINT = "only plain YAML values are allowed: no !!python, !!binary, !!set or custom (!name) tags."
 
 
-def _mark(node: yaml.Node) -> tuple[int, int]:
-    return node.start_mark.line + 1, node.start_mark.column + 1
+def _at(mark: Any) -> tuple[int | None, int | None]:
+    return (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
 
 
-def _walk(node: yaml.Node, file: str, path: FieldPath, locations: dict[FieldPath, Location],
-          budget: list[int]) -> Any:
-    """Build plain Python data from a YAML node, recording each value's location."""
-    budget[0] -= 1
-    if budget[0] < 0:
-        line, column = _mark(node)
-        raise ScenarioError(file, f"the document expands to more than {MAX_NODES} values", line=line,
-                            column=column, hint="remove deeply nested aliases (&anchor / *alias).")
-    line, column = _mark(node)
-    locations[path] = (file, line, column)
-    if isinstance(node, yaml.MappingNode):
-        result: dict[Any, Any] = {}
-        key_lines: dict[Any, int] = {}
-        for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                raise ScenarioError(file, "merge keys (<<) are not supported", line=_mark(key_node)[0],
-                                    column=_mark(key_node)[1], field_path=_dotted(path),
-                                    hint="write the values out, or use `extends:` to reuse another scenario.")
-            key = _construct_scalar(key_node, file, path)
-            if not isinstance(key, (str, int)) or isinstance(key, bool):
-                raise ScenarioError(file, "keys must be plain names", line=_mark(key_node)[0],
-                                    column=_mark(key_node)[1], field_path=_dotted(path))
-            key = str(key)
-            if key in result:
-                raise ScenarioError(file, f"duplicate key '{key}' (first given on line {key_lines[key]})",
-                                    line=_mark(key_node)[0], column=_mark(key_node)[1],
-                                    field_path=_dotted(path + (key,)), hint="give each key once.")
-            key_lines[key] = _mark(key_node)[0]
-            result[key] = _walk(value_node, file, path + (key,), locations, budget)
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_walk(item, file, path + (index,), locations, budget) for index, item in enumerate(node.value)]
-    return _construct_scalar(node, file, path)
+@dataclass
+class _Open:
+    """A list or mapping being composed."""
+
+    value: list[Any] | dict[str, Any]
+    path: FieldPath
+    anchor: str | None
+    size: int = 1  # values inside, counting what aliases repeat
+    key: str | None = None  # mapping: the key whose value comes next
+    key_lines: dict[str, int] = field(default_factory=dict)
 
 
-def _construct_scalar(node: yaml.Node, file: str, path: FieldPath) -> Any:
-    if not isinstance(node, yaml.ScalarNode):
-        line, column = _mark(node)
-        raise ScenarioError(file, "a key must be a plain name, not a list or mapping", line=line, column=column,
-                            field_path=_dotted(path))
-    loader = _UniqueKeyLoader("")
-    try:
-        return loader.construct_object(node, deep=True)
-    except yaml.YAMLError as error:
-        line, column = _mark(node)
-        raise ScenarioError(file, f"cannot read value: {_problem(error)}", line=line, column=column,
-                            field_path=_dotted(path),
-                            hint="only plain YAML values are allowed (no !!python tags or other custom tags).") from None
-    finally:
-        loader.dispose()
+class _Composer:
+    """Plain Python data from a YAML event stream, with each value's location.
+
+    Iterative, so that no document can exhaust the interpreter's stack; see the
+    module docstring for what is refused.
+    """
+
+    def __init__(self, text: str, file: str) -> None:
+        self.text = text
+        self.file = file
+        self.locations: dict[FieldPath, Location] = {}
+        self.anchors: dict[str, tuple[Any, int]] = {}  # anchor -> (value, size)
+        self.total = 0
+
+    def fail(self, message: str, mark: Any, path: FieldPath = (), hint: str = "") -> ScenarioError:
+        line, column = _at(mark)
+        return ScenarioError(self.file, message, line=line, column=column, field_path=dotted(path), hint=hint)
+
+    def compose(self) -> Any:
+        parser = self.parser = _ScenarioYaml(self.text)
+        try:
+            return self._events(parser)
+        except yaml.MarkedYAMLError as error:
+            raise self._syntax_error(error) from None
+        except yaml.YAMLError as error:
+            raise ScenarioError(self.file, f"not valid YAML: {_problem(error)}") from None
+        finally:
+            parser.dispose()
+
+    def _events(self, parser: Any) -> Any:
+        stack: list[_Open] = []
+        root: Any = None
+        documents = 0
+        while True:
+            event = parser.get_event()
+            if isinstance(event, yaml.StreamEndEvent):
+                return root
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    raise self.fail("the file holds more than one YAML document (a second `---`)",
+                                    event.start_mark, hint="keep one scenario per file.")
+                continue
+            if isinstance(event, (yaml.StreamStartEvent, yaml.DocumentEndEvent)):
+                continue
+            if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                done = stack.pop()
+                if done.anchor is not None:
+                    self.anchors[done.anchor] = (done.value, done.size)
+                if stack:
+                    self._place(stack, done.value, done.size)
+                else:
+                    root = done.value
+                continue
+            # A node: a key of the open mapping, or a value.
+            top = stack[-1] if stack else None
+            if isinstance(top, _Open) and isinstance(top.value, dict) and top.key is None:
+                self._take_key(top, event)
+                continue
+            path = self._child_path(top)
+            self._count(1, event.start_mark, path)
+            if not isinstance(event, yaml.AliasEvent):
+                self.locations[path] = (self.file, *_at(event.start_mark))
+            if isinstance(event, yaml.ScalarEvent):
+                value = self._scalar(event, path)
+                if event.anchor is not None:
+                    self.anchors[event.anchor] = (value, 1)
+                if top is None:
+                    root = value
+                else:
+                    self._place(stack, value, 1)
+            elif isinstance(event, yaml.AliasEvent):
+                value, size = self._alias(event, stack, path)
+                self.locations.setdefault(path, (self.file, *_at(event.start_mark)))
+                self._count(size - 1, event.start_mark, path)
+                if top is None:
+                    root = value
+                else:
+                    self._place(stack, value, size)
+            else:  # start of a list or mapping
+                is_mapping = isinstance(event, yaml.MappingStartEvent)
+                self._check_collection_tag(event, path, is_mapping)
+                if len(stack) >= MAX_DEPTH:
+                    raise self.fail(f"lists and mappings are nested more than {MAX_DEPTH} levels deep",
+                                    event.start_mark, path, "a scenario needs only a few levels; check the brackets.")
+                stack.append(_Open({} if is_mapping else [], path, event.anchor))
+
+    def _child_path(self, top: _Open | None) -> FieldPath:
+        if top is None:
+            return ()
+        if isinstance(top.value, dict):
+            return (*top.path, top.key)
+        return (*top.path, len(top.value))
+
+    def _place(self, stack: list[_Open], value: Any, size: int) -> None:
+        top = stack[-1]
+        top.size += size
+        if isinstance(top.value, dict):
+            top.value[top.key] = value
+            top.key = None
+        else:
+            top.value.append(value)
+
+    def _count(self, values: int, mark: Any, path: FieldPath) -> None:
+        self.total += values
+        if self.total > MAX_NODES:
+            raise self.fail(f"the document expands to more than {MAX_NODES} values", mark, path,
+                            "remove repeated or nested aliases (&anchor / *alias); a scenario is small.")
+
+    def _take_key(self, top: _Open, event: Any) -> None:
+        path = top.path
+        if not isinstance(event, yaml.ScalarEvent):
+            raise self.fail("keys must be plain names, not lists, mappings or aliases", event.start_mark, path)
+        self._count(1, event.start_mark, path)
+        if event.tag is None and event.implicit[0] and event.value == "<<":
+            raise self.fail("merge keys (<<) are not supported", event.start_mark, path,
+                            "write the values out, or use `extends:` to reuse another scenario.")
+        key = self._scalar(event, path)
+        if not isinstance(key, (str, int)) or isinstance(key, bool):
+            raise self.fail(f"keys must be plain names, not {shown(key)}", event.start_mark, path)
+        key = str(key)
+        if key in top.value:
+            raise self.fail(f"duplicate key {shown(key)} (first given on line {top.key_lines[key]})",
+                            event.start_mark, (*path, key), "give each key once.")
+        top.key_lines[key] = event.start_mark.line + 1
+        top.key = key
+
+    def _scalar(self, event: Any, path: FieldPath) -> Any:
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.parser.resolve(yaml.ScalarNode, event.value, event.implicit)
+            if tag not in _SCALAR_CONSTRUCTORS:  # plain text that YAML 1.1 gives an odd type (`=`)
+                tag = _YAML + "str"
+        constructor = _SCALAR_CONSTRUCTORS.get(tag)
+        if constructor is None:
+            raise self.fail(f"the tag {shown(tag)} is not allowed", event.start_mark, path, _NO_TAGS_HINT)
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+        try:
+            return constructor(_CONSTRUCTOR, node)
+        except Exception:  # e.g. 2016-02-30, `!!int 1.5`: any failure is a bad value
+            kind = {"timestamp": "date", "int": "whole number", "float": "number"}.get(tag.removeprefix(_YAML),
+                                                                                   tag.removeprefix(_YAML))
+            raise self.fail(f"cannot read {shown(event.value)} as a {kind}", event.start_mark, path,
+                            "write dates as YYYY-MM-DD (a real date) and numbers as plain numbers.") from None
+
+    def _check_collection_tag(self, event: Any, path: FieldPath, is_mapping: bool) -> None:
+        expected = _YAML + ("map" if is_mapping else "seq")
+        if event.tag not in (None, "!", expected):
+            raise self.fail(f"the tag {shown(event.tag)} is not allowed", event.start_mark, path, _NO_TAGS_HINT)
+
+    def _alias(self, event: Any, stack: list[_Open], path: FieldPath) -> tuple[Any, int]:
+        if event.anchor in self.anchors:
+            return self.anchors[event.anchor]
+        if any(frame.anchor == event.anchor for frame in stack):
+            raise self.fail(f"the alias *{printable(event.anchor)} is used inside the value it names",
+                            event.start_mark, path, "an alias cannot contain itself.")
+        raise self.fail(f"unknown alias *{printable(event.anchor)}", event.start_mark, path,
+                        "define the anchor (&name) before using it.")
+
+    def _syntax_error(self, error: yaml.MarkedYAMLError) -> ScenarioError:
+        mark = error.problem_mark or error.context_mark
+        line, column = _at(mark)
+        hint = "check indentation, colons and closing quotes around this place."
+        if mark is not None and self._tab_near(mark):
+            hint = "the file uses a tab character here; indent with spaces only."
+        return ScenarioError(self.file, f"not valid YAML: {_problem(error)}", line=line, column=column, hint=hint)
+
+    def _tab_near(self, mark: Any) -> bool:
+        lines = self.text.split("\n", mark.line + 1)
+        return mark.line < len(lines) and "\t" in lines[mark.line][: mark.column + 1]
+
+
+_CONSTRUCTOR = yaml.SafeLoader("")  # a constructor for plain scalars; it never reads a stream
 
 
 def _problem(error: yaml.YAMLError) -> str:
@@ -144,7 +335,8 @@ def _problem(error: yaml.YAMLError) -> str:
     return f"{context}, {problem}" if context else str(problem)
 
 
-def _dotted(path: FieldPath) -> str:
+def dotted(path: FieldPath) -> str:
+    """A field path as written in messages: `actors.us.salience.assad_role`, `sources[2]`."""
     parts: list[str] = []
     for part in path:
         if isinstance(part, int):
@@ -154,55 +346,66 @@ def _dotted(path: FieldPath) -> str:
     return "".join(parts)
 
 
+def read_bytes(path: Path) -> bytes:
+    """The bytes of a scenario file: a regular file of at most MAX_FILE_BYTES."""
+    file = str(path)
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise ScenarioError(file, "file not found",
+                            hint="check the path; `python cli.py list` shows the shipped scenarios.") from None
+    except OSError as error:
+        raise ScenarioError(file, f"cannot read the file: {error.strerror or error}") from None
+    except ValueError:  # e.g. a NUL character in the path
+        raise ScenarioError(printable(file), "is not a usable file name") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ScenarioError(file, "is a folder, not a scenario file")
+    if not stat.S_ISREG(info.st_mode):
+        raise ScenarioError(file, "is not a regular file (a device, pipe or socket)",
+                            hint="give the path of a .yaml file.")
+    too_big = ScenarioError(file, f"file is larger than the {MAX_FILE_BYTES} bytes a scenario may have",
+                            hint="a scenario is a short text file; check that this is the file you meant.")
+    if info.st_size > MAX_FILE_BYTES:
+        raise too_big
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)  # the file may have grown since stat()
+    except OSError as error:
+        raise ScenarioError(file, f"cannot read the file: {error.strerror or error}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise too_big
+    return data
+
+
+def read_text(path: Path) -> str:
+    """The text of a scenario file (see `read_bytes`), decoded as UTF-8 without a byte-order mark."""
+    data = read_bytes(path)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line_start = data.rfind(b"\n", 0, error.start) + 1
+        line = data.count(b"\n", 0, error.start) + 1
+        column = len(data[line_start: error.start].decode("utf-8", errors="replace")) + 1
+        raise ScenarioError(str(path), f"the file is not valid UTF-8 text (byte 0x{data[error.start]:02x})",
+                            line=line, column=column, hint="save the file as UTF-8.") from None
+    return text.removeprefix("\ufeff")
+
+
 def read_yaml(path: Path) -> tuple[dict[str, Any], dict[FieldPath, Location]]:
     """Read one YAML file into plain data and a map from field path to location."""
     file = str(path)
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise ScenarioError(file, "file not found", hint="check the path; `python cli.py list` shows the shipped scenarios.") from None
-    except OSError as error:
-        raise ScenarioError(file, f"cannot read the file: {error.strerror}") from None
-    if path.is_dir():
-        raise ScenarioError(file, "is a folder, not a scenario file")
-    if size > MAX_FILE_BYTES:
-        raise ScenarioError(file, f"file is {size} bytes, more than the {MAX_FILE_BYTES} a scenario may have",
-                            hint="a scenario is a short text file; check that this is the file you meant.")
-    try:
-        data = path.read_bytes()
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
-        raise ScenarioError(file, "the file is not valid UTF-8 text", line=line, column=column,
-                            hint="save the file as UTF-8.") from None
-    except OSError as error:
-        raise ScenarioError(file, f"cannot read the file: {error.strerror}") from None
-    try:
-        loader = _UniqueKeyLoader(text)
-        try:
-            root = loader.get_single_node()
-        finally:
-            loader.dispose()
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark else None
-        column = mark.column + 1 if mark else None
-        hint = "indent with spaces, not tabs." if "\t" in text and "tab" in _problem(error).lower() else (
-            "check indentation, colons and closing quotes around this place.")
-        raise ScenarioError(file, f"not valid YAML: {_problem(error)}", line=line, column=column, hint=hint) from None
-    except yaml.YAMLError as error:
-        raise ScenarioError(file, f"not valid YAML: {error}") from None
-    if root is None:
+    text = read_text(path)
+    composer = _Composer(text, file)
+    document = composer.compose()
+    if document is None:
         raise ScenarioError(file, "the file is empty", line=1, column=1,
                             hint="a scenario needs at least name, time, issues and actors.")
-    locations: dict[FieldPath, Location] = {}
-    document = _walk(root, file, (), locations, [MAX_NODES])
     if not isinstance(document, dict):
-        line, column = _mark(root)
-        raise ScenarioError(file, f"the top level must be a mapping of fields, not a {type(document).__name__}",
+        line, column = composer.locations.get((), (file, 1, 1))[1:]
+        kind = "list" if isinstance(document, list) else "single value"
+        raise ScenarioError(file, f"the top level must be a mapping of fields, not a {kind}",
                             line=line, column=column, hint="start with `name: ...` on the first line.")
-    return document, locations
+    return document, composer.locations
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -225,7 +428,7 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[
         return document, locations
     file = str(path)
     line, column = locations[("extends",)][1:]
-    if not isinstance(parent_name, str) or not parent_name.strip():
+    if not isinstance(parent_name, str) or not parent_name.strip() or "\x00" in parent_name:
         raise ScenarioError(file, "must name another scenario file", line=line, column=column, field_path="extends")
     parent = (path.parent / parent_name).resolve()
     if parent in chain or parent == path.resolve():
@@ -235,9 +438,12 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[
     if len(chain) >= MAX_EXTENDS_DEPTH:
         raise ScenarioError(file, f"`extends:` chain deeper than {MAX_EXTENDS_DEPTH}", line=line, column=column,
                             field_path="extends")
-    if not parent.is_file():
-        raise ScenarioError(file, f"parent scenario '{parent_name}' not found", line=line, column=column,
+    if not parent.exists():
+        raise ScenarioError(file, f"parent scenario {shown(parent_name)} not found", line=line, column=column,
                             field_path="extends", hint="the path is relative to this file's folder.")
+    if not parent.is_file():
+        raise ScenarioError(file, f"parent scenario {shown(parent_name)} is not a regular file", line=line,
+                            column=column, field_path="extends", hint="name a .yaml scenario file.")
     parent_document, parent_locations = _resolve(parent, (*chain, path.resolve()))
     merged_locations = {**parent_locations, **locations}
     return deep_merge(parent_document, document), merged_locations
@@ -254,7 +460,7 @@ def locate(locations: dict[FieldPath, Location], path: FieldPath, default_file: 
 def _error_at(locations: dict[FieldPath, Location], path: FieldPath, file: str, message: str,
               hint: str = "") -> ScenarioError:
     where = locate(locations, path, file)
-    return ScenarioError(where[0], message, line=where[1], column=where[2], field_path=_dotted(path), hint=hint)
+    return ScenarioError(where[0], message, line=where[1], column=where[2], field_path=dotted(path), hint=hint)
 
 
 _HINTS = {
@@ -265,6 +471,18 @@ _HINTS = {
     "date_from_datetime_parsing": "write dates as YYYY-MM-DD.",
     "date_parsing": "write dates as YYYY-MM-DD.",
     "date_type": "write dates as YYYY-MM-DD.",
+    "date_from_datetime_inexact": "write dates as YYYY-MM-DD, without a time.",
+    "string_type": "write text; put it in quotes if it looks like a number, date or true/false.",
+    "bool_type": "write true or false.",
+    "bool_parsing": "write true or false.",
+    "int_type": "write a whole number.",
+    "int_parsing": "write a whole number.",
+    "int_from_float": "write a whole number.",
+    "float_type": "write a number.",
+    "float_parsing": "write a number.",
+    "dict_type": "write a mapping: one `name: value` per line, indented under this field.",
+    "list_type": "write a list: [a, b] or one `- item` per line.",
+    "model_type": "write a mapping: one `name: value` per line, indented under this field.",
 }
 
 
@@ -272,8 +490,9 @@ def _from_validation_error(error: ValidationError, locations: dict[FieldPath, Lo
     first = error.errors()[0]
     path = _clean_loc(first["loc"])
     message = first["msg"]
-    if "input" in first and first["type"] not in {"missing", "extra_forbidden"} and not isinstance(first["input"], (dict, list)):
-        message += f" (got {first['input']!r})"
+    quotable = "input" in first and not isinstance(first["input"], (dict, list))
+    if quotable and first["type"] not in {"missing", "extra_forbidden"}:
+        message += f" (got {shown(first['input'])})"
     if first["type"] == "extra_forbidden":
         message = "unknown field"
     hint = _HINTS.get(first["type"], "")
@@ -293,15 +512,28 @@ def _clean_loc(loc: tuple[Any, ...]) -> FieldPath:
     return tuple(cleaned)
 
 
+def listing(names: set[str], limit: int = 12) -> str:
+    """Names for a hint, sorted and shortened: `a, b, c` or `a, b, ... (40 in all)`."""
+    ordered = sorted(names)
+    shown_names = [name if len(name) <= 40 else name[:37] + "..." for name in ordered[:limit]]
+    return ", ".join(shown_names) + (f", ... ({len(ordered)} in all)" if len(ordered) > limit else "")
+
+
 def check_references(scenario: Scenario, locations: dict[FieldPath, Location], file: str) -> None:
     """Refuse references to actors and issues that do not exist, and dates outside the scenario."""
     issues = set(scenario.issues)
     actors = set(scenario.actors)
+    try:
+        scenario.time.end  # noqa: B018 - a date past year 9999 cannot be represented
+    except OverflowError:
+        raise _error_at(locations, ("time", "start"), file,
+                        f"the scenario would end after the year 9999 ({scenario.time.steps} {scenario.time.step}s "
+                        f"from {scenario.time.start})", "check time.start and time.steps.") from None
 
     def need_issue(name: str, path: FieldPath) -> None:
         if name not in issues:
-            raise _error_at(locations, path, file, f"unknown issue '{name}'",
-                            f"issues defined: {', '.join(sorted(issues))}.")
+            raise _error_at(locations, path, file, f"unknown issue {shown(name)}",
+                            f"issues defined: {listing(issues)}.")
 
     for actor_id, actor in scenario.actors.items():
         for key in actor.position:
@@ -313,11 +545,11 @@ def check_references(scenario: Scenario, locations: dict[FieldPath, Location], f
         for key, weight in actor.salience.items():
             if weight > 0 and key not in actor.position:
                 raise _error_at(locations, ("actors", actor_id, "position"), file,
-                                f"no ideal point for issue '{key}', which has positive salience",
+                                f"no ideal point for issue {shown(key)}, which has positive salience",
                                 f"add `{key}: <0..1>` to the position.")
         if actor.patron is not None and actor.patron not in actors:
-            raise _error_at(locations, ("actors", actor_id, "patron"), file, f"unknown actor '{actor.patron}'",
-                            f"actors defined: {', '.join(sorted(actors))}.")
+            raise _error_at(locations, ("actors", actor_id, "patron"), file, f"unknown actor {shown(actor.patron)}",
+                            f"actors defined: {listing(actors)}.")
         if actor.patron == actor_id:
             raise _error_at(locations, ("actors", actor_id, "patron"), file, "an actor cannot be its own patron")
         if actor.min_demand > actor.demand:
@@ -333,7 +565,7 @@ def check_references(scenario: Scenario, locations: dict[FieldPath, Location], f
             for issue in outcome:
                 need_issue(issue, ("battlefield", key, issue))
             for issue in issues - set(outcome):
-                raise _error_at(locations, ("battlefield", key), file, f"no outcome given for issue '{issue}'",
+                raise _error_at(locations, ("battlefield", key), file, f"no outcome given for issue {shown(issue)}",
                                 f"add `{issue}: <0..1>`.")
     option_names = set(type(next(iter(scenario.actors.values())).options).model_fields)
     for event_id, event in scenario.events.items():
@@ -342,25 +574,27 @@ def check_references(scenario: Scenario, locations: dict[FieldPath, Location], f
             raise _error_at(locations, base, file, f"action '{event.action}' needs an actor",
                             "add `actor: <id>`.")
         if event.actor is not None and event.actor not in actors:
-            raise _error_at(locations, base + ("actor",), file, f"unknown actor '{event.actor}'",
-                            f"actors defined: {', '.join(sorted(actors))}.")
+            raise _error_at(locations, (*base, "actor"), file, f"unknown actor {shown(event.actor)}",
+                            f"actors defined: {listing(actors)}.")
         if event.action in {"enable_option", "disable_option"} and event.option not in option_names:
-            raise _error_at(locations, base + ("option",), file, f"unknown or missing option '{event.option}'",
+            raise _error_at(locations, (*base, "option"), file, f"unknown or missing option {shown(event.option)}",
                             f"options: {', '.join(sorted(option_names))}.")
         if isinstance(event.at, dt.date):
             if not scenario.time.start <= event.at < scenario.time.end:
-                raise _error_at(locations, base + ("at",), file,
+                raise _error_at(locations, (*base, "at"), file,
                                 f"date {event.at} is outside the scenario ({scenario.time.start} to "
                                 f"{scenario.time.end}, exclusive)", "move the event or change time.steps.")
         elif not 0 <= event.at < scenario.time.steps:
-            raise _error_at(locations, base + ("at",), file,
+            raise _error_at(locations, (*base, "at"), file,
                             f"step {event.at} is outside the scenario (0 to {scenario.time.steps - 1})")
     talks = scenario.time.talks_start
     if talks is not None:
-        talks_step = (talks - scenario.time.start).days // scenario.time.step_days if isinstance(talks, dt.date) else talks
+        talks_step = ((talks - scenario.time.start).days // scenario.time.step_days
+                      if isinstance(talks, dt.date) else talks)
         if not 0 <= talks_step < scenario.time.steps:
             raise _error_at(locations, ("time", "talks_start"), file,
-                            f"talks_start {talks} is outside the scenario ({scenario.time.start} to {scenario.time.end})")
+                            f"talks_start {talks} is outside the scenario "
+                            f"({scenario.time.start} to {scenario.time.end})")
     if scenario.battlefield is None and any(
         event.action in {"withdraw_air", "return_forces", "escalate", "spoil", "start_ceasefire"}
         for event in scenario.events.values()
@@ -381,7 +615,7 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     from sim.uncertainty import check_uncertain  # late import: uncertainty needs the schema only
 
     check_uncertain(scenario, locations, file, _error_at)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = hashlib.sha256(read_bytes(path)).hexdigest()
     return LoadedScenario(scenario=scenario, path=path, sha256=digest, locations=locations, raw=document)
 
 
