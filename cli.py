@@ -42,22 +42,42 @@ def fail(message: str, code: int = 2) -> None:
 
 
 def guarded(debug: bool, action):  # noqa: ANN001, ANN201 - runs `action`, turning known errors into messages
+    """Run `action`; a bad scenario exits 2, an output problem 1, Ctrl-C 130, each with one message.
+
+    With `debug`, the traceback is printed first. Any other exception is a bug: a one-line
+    message and exit code 1 (its traceback with `debug`).
+    """
+    import click
+
     from sim.loader import ScenarioError
     from sim.outputs import OutputError
 
     try:
         return action()
     except ScenarioError as error:
-        if debug:
-            raise
+        _traceback_if(debug)
         fail(_escape_markup(error.render()))
     except OutputError as error:
-        if debug:
-            raise
+        _traceback_if(debug)
         fail(_escape_markup(str(error)), code=1)
     except KeyboardInterrupt:
+        _traceback_if(debug)
         err.print("interrupted: nothing was written.")
         raise typer.Exit(130) from None
+    except (click.exceptions.Exit, click.exceptions.ClickException, click.exceptions.Abort):
+        raise
+    except Exception as error:
+        if debug:
+            raise
+        fail(_escape_markup(f"internal error ({type(error).__name__}: {error}). This is a bug; "
+                            "run again with --debug to see where it happened."), code=1)
+
+
+def _traceback_if(debug: bool) -> None:
+    if debug:
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
 
 
 def _escape_markup(text: str) -> str:
@@ -86,6 +106,7 @@ def run(
     """Run one scenario and write report.html, summary.json and timeseries.csv."""
     from sim.api import write_run_outputs
     from sim.loader import load_scenario
+    from sim.outputs import check_output_folder
     from sim.results import run_scenario
 
     path = _resolve_scenario(scenario)
@@ -93,6 +114,7 @@ def run(
     def action() -> None:
         loaded = load_scenario(path)
         folder = out_dir if out_dir is not None else REPORTS / path.stem
+        check_output_folder(folder, force)  # before the run, not after it
         with err.status(f"running {loaded.scenario.name} ...", spinner="dots"):
             result = run_scenario(loaded, seed=seed)
             written = write_run_outputs(result, folder, force=force)
@@ -116,8 +138,7 @@ def validate(
         try:
             loaded = load_scenario(path)
         except ScenarioError as error:
-            if debug:
-                raise
+            _traceback_if(debug)
             bad += 1
             err.print(f"[bold red]invalid:[/] {_escape_markup(error.render())}", highlight=False, soft_wrap=True)
             continue
@@ -132,27 +153,35 @@ def validate(
 @app.command("list")
 def list_scenarios(
     folder: Annotated[Path, typer.Option(help="Folder to list.")] = SCENARIOS,
+    debug: DebugOpt = False,
 ) -> None:
     """List the shipped scenarios, one line each."""
     from sim.catalog import scenario_entries
 
-    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-    table.add_column("file")
-    table.add_column("what it asks")
-    for entry in scenario_entries(folder):
-        table.add_row(entry.file, entry.summary)
-    out.print(table)
+    def action() -> None:
+        table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+        table.add_column("file")
+        table.add_column("what it asks")
+        for entry in scenario_entries(folder):
+            table.add_row(_escape_markup(entry.file), _escape_markup(entry.summary))
+        out.print(table)
+
+    guarded(debug, action)
 
 
 @app.command()
-def schema() -> None:
+def schema(debug: DebugOpt = False) -> None:
     """Print the scenario format as JSON Schema (for editors and validators)."""
     from sim.schema import Scenario
 
-    document = Scenario.model_json_schema()
-    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    document["properties"]["extends"] = {"type": "string", "description": "Another scenario file this one overrides."}
-    sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    def action() -> None:
+        document = Scenario.model_json_schema()
+        document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        document["properties"]["extends"] = {"type": "string",
+                                             "description": "Another scenario file this one overrides."}
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+
+    guarded(debug, action)
 
 
 if __name__ == "__main__":
