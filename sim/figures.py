@@ -1,13 +1,23 @@
 """The report's figures (plotly), each answering one question about a run.
 
-Every string that comes from a scenario is HTML-escaped before it reaches a
-figure: plotly renders a subset of HTML in titles, labels and hover text.
+Conventions every figure here follows (and other reports can reuse):
+
+- Every string that comes from a scenario goes through `esc` before it reaches a
+  figure: plotly renders a subset of HTML in titles, labels and hover text, and
+  reads `%{...}` in hover templates.
+- Each actor has one colour everywhere (`colour_of`), in every figure and report.
+- Time axes are dates; the scenario's events, the deal and a ceasefire collapse
+  are marked on them (`mark_events`), numbered to match the key under the figure.
+- Numbers are rounded (`rounded`) and steps are given as a start and a stride
+  (`Timeline`), so a report carries little besides plotly.js itself.
 """
 
 from __future__ import annotations
 
 import hashlib
 import html
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -15,18 +25,45 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-# The default cast keeps the same colour in every figure and every report.
+# The default cast, and actors scenarios are likely to add, keep these colours in every figure and report.
 ACTOR_COLOURS = {
     "us": "#1f5fa8",
     "russia": "#c0392b",
     "iran": "#2e8b57",
     "turkey": "#e67e22",
     "opposition": "#7d3c98",
+    "assad": "#5d4037",
+    "regime": "#5d4037",
+    "government": "#5d4037",
+    "saudi_arabia": "#b8860b",
+    "israel": "#17becf",
+    "jordan": "#e377c2",
 }
-PALETTE = ["#17becf", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#1abc9c", "#34495e", "#d35400"]
-ZONE_FILL = "rgba(46, 160, 67, 0.13)"
+# Other actors get one of these by a hash of their id: stable across runs, reports and machines.
+PALETTE = ["#17becf", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#34495e", "#b8860b", "#556b2f"]
+ZONE_FILL = "rgba(241, 196, 15, 0.16)"
 CEASEFIRE_FILL = "rgba(31, 95, 168, 0.08)"
-FONT = dict(family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size=13)
+GAIN_FILL = "rgba(46, 160, 67, 0.35)"
+LOSS_FILL = "rgba(192, 57, 43, 0.25)"
+GAIN_LINE = "#2e8b57"
+LOSS_LINE = "#c0392b"
+INK = "#1d2327"
+MUTED = "#5f6b73"
+FONT = dict(family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size=13, color=INK)
+DAY_MS = 86_400_000
+DATE_HOVER = "%Y-%m-%d"
+SUBPLOT_TITLE_ROOM = 24  # pixels that lift the event badges above a subplot title
+
+# A small template shared by every figure (plotly's own templates add ~8 kB to each figure).
+TEMPLATE = go.layout.Template(layout=dict(
+    font=FONT, paper_bgcolor="white", plot_bgcolor="white",
+    xaxis=dict(gridcolor="#e8ecf0", linecolor="#9aa5ad", zerolinecolor="#c9d1d8", ticks="outside",
+               tickcolor="#9aa5ad", automargin=True, title=dict(standoff=8)),
+    yaxis=dict(gridcolor="#e8ecf0", linecolor="#9aa5ad", zerolinecolor="#c9d1d8", ticks="outside",
+               tickcolor="#9aa5ad", automargin=True, title=dict(standoff=8)),
+    hoverlabel=dict(namelength=-1, font=dict(size=12)),
+    colorway=PALETTE,
+))
 
 
 def colour_of(actor_id: str) -> str:
@@ -37,16 +74,149 @@ def colour_of(actor_id: str) -> str:
     return PALETTE[digest % len(PALETTE)]
 
 
-def esc(text: str) -> str:
-    return html.escape(str(text), quote=True)
+def esc(text: object) -> str:
+    """Escape text for HTML and for plotly labels alike.
+
+    Quotes and `%` become numeric character references: HTML reads them, plotly converts them
+    back for display (it knows `&#NN;` but not `&quot;`), and a `%{...}` in a scenario's name can
+    no longer be read as a hover-template field.
+    """
+    escaped = html.escape(str(text), quote=False)
+    return escaped.replace('"', "&#34;").replace("'", "&#39;").replace("%", "&#37;")
 
 
-def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
-    fig.update_layout(title=dict(text=title, x=0.01, xanchor="left"), height=height, font=FONT,
-                      margin=dict(l=60, r=20, t=60, b=50), template="plotly_white",
-                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
-                      hoverlabel=dict(namelength=-1))
-    return fig
+def rounded(values: Iterable[float] | np.ndarray | pd.Series, digits: int = 3) -> list[float | None]:
+    """Values rounded to `digits` decimals as a plain list, with NaN and infinities as None (a gap)."""
+    array = np.asarray(values, dtype=float)
+    out = np.round(array, digits).tolist()
+    if np.all(np.isfinite(array)):
+        return out
+    return [v if np.isfinite(v) else None for v in out]
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The dates of a run's steps; plotted as a start and a stride when the steps are regular."""
+
+    dates: tuple[str, ...]
+
+    @classmethod
+    def of(cls, timeseries: pd.DataFrame) -> Timeline:
+        return cls(tuple(str(d) for d in timeseries.drop_duplicates("step").sort_values("step")["date"]))
+
+    @property
+    def stride_ms(self) -> int | None:
+        """The step length in milliseconds if every step has the same length, else None."""
+        if len(self.dates) < 2:
+            return 7 * DAY_MS
+        stamps = pd.to_datetime(list(self.dates)).as_unit("ms").asi8
+        gaps = np.diff(stamps)
+        return int(gaps[0]) if np.all(gaps == gaps[0]) else None
+
+    def x(self) -> dict[str, Any]:
+        """Keyword arguments placing one value per step on a date axis."""
+        stride = self.stride_ms
+        return {"x0": self.dates[0], "dx": stride} if stride is not None else {"x": list(self.dates)}
+
+    def half_step(self) -> pd.Timedelta:
+        return pd.Timedelta(milliseconds=(self.stride_ms or 7 * DAY_MS) / 2)
+
+
+@dataclass(frozen=True)
+class TimeMark:
+    """Something to mark on a time axis: a scenario event, the deal, or a ceasefire collapse.
+
+    `number` is shown on the axis and repeats in the key under the figure; `kind` sets the style.
+    """
+
+    step: int
+    date: str
+    label: str
+    kind: str = "event"  # "event", "deal" or "collapse"
+    number: int | None = None
+
+    @property
+    def badge(self) -> str:
+        if self.kind == "deal":
+            return "deal"
+        if self.kind == "collapse":
+            return "collapse"
+        return str(self.number) if self.number is not None else "•"
+
+
+MARK_STYLE = {
+    "event": dict(color="#555", dash="dot", width=1.2),
+    "deal": dict(color=GAIN_LINE, dash="solid", width=2),
+    "collapse": dict(color=LOSS_LINE, dash="solid", width=2),
+}
+
+
+def as_marks(marks: Sequence[TimeMark | tuple[int, str, str]]) -> list[TimeMark]:
+    """Marks given as `TimeMark`s or as (step, date, label) tuples, the latter numbered in order."""
+    out: list[TimeMark] = []
+    number = 0
+    for mark in marks:
+        if isinstance(mark, TimeMark):
+            out.append(mark)
+            continue
+        step, date, label = mark
+        number += 1
+        out.append(TimeMark(int(step), str(date), str(label), "event", number))
+    return out
+
+
+def mark_events(fig: go.Figure, marks: Sequence[TimeMark | tuple[int, str, str]], rows: int = 1,
+                xref: str = "x", above: int = 2) -> None:
+    """Vertical lines at each mark across the whole figure, each with a numbered badge on top.
+
+    One line per mark spans every row (the rows of our time figures share their x axis); hovering
+    a badge shows the mark's full label. `above` lifts the badges (pixels) clear of subplot titles.
+    `rows` is accepted for callers of the older signature.
+    """
+    del rows
+    placed: list[pd.Timestamp] = []
+    for mark in as_marks(marks):
+        style = MARK_STYLE.get(mark.kind, MARK_STYLE["event"])
+        when = pd.Timestamp(mark.date)
+        fig.add_shape(type="line", xref=xref, yref="paper", x0=mark.date, x1=mark.date, y0=0, y1=1,
+                      line=style, layer="above")
+        # Badges of marks within a fortnight of each other are staggered so both stay readable.
+        crowded = sum(1 for other in placed if abs((when - other).days) < 14)
+        placed.append(when)
+        fig.add_annotation(x=mark.date, xref=xref, y=1, yref="paper", yanchor="bottom", yshift=above + 18 * crowded,
+                           text=f"<b>{esc(mark.badge)}</b>", showarrow=False, font=dict(size=11, color="white"),
+                           bgcolor=style["color"], borderpad=2,
+                           hovertext=f"{esc(mark.date)}: {esc(mark.label)}")
+
+
+def shade_steps(fig: go.Figure, dates: Sequence[str], flags: Sequence[bool], colour: str, label: str,
+                row: int | None = None, col: int | None = None) -> None:
+    """Shade the date ranges where `flags` holds (half a step either side of each step).
+
+    Without `row`, one band spans every row of the figure. A non-empty `label` adds a legend entry.
+    """
+    timeline = Timeline(tuple(dates))
+    half = timeline.half_step()
+    for start, end in _runs_of(list(flags)):
+        x0 = (pd.Timestamp(dates[start]) - half).isoformat()
+        x1 = (pd.Timestamp(dates[end]) + half).isoformat()
+        if row is None:
+            fig.add_shape(type="rect", xref="x", yref="paper", x0=x0, x1=x1, y0=0, y1=1, fillcolor=colour,
+                          line_width=0, layer="below")
+        else:
+            fig.add_vrect(x0=x0, x1=x1, fillcolor=colour, line_width=0, layer="below", row=row, col=col)
+    if label and any(flags):
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=label, hoverinfo="skip",
+                                 marker=dict(size=13, symbol="square", color=_opaque(colour))),
+                      **({"row": row, "col": col} if row is not None else {}))
+
+
+def _opaque(rgba: str) -> str:
+    """A legend swatch for a translucent fill: the same colour, more opaque."""
+    if not rgba.startswith("rgba("):
+        return rgba
+    r, g, b, a = (part.strip() for part in rgba[5:-1].split(","))
+    return f"rgba({r}, {g}, {b}, {min(1.0, float(a) * 3):.2f})"
 
 
 def _runs_of(flags: list[bool]) -> list[tuple[int, int]]:
@@ -61,171 +231,372 @@ def _runs_of(flags: list[bool]) -> list[tuple[int, int]]:
     return runs
 
 
-def shade_steps(fig: go.Figure, dates: list[str], flags: list[bool], colour: str, label: str,
-                row: int | None = None, col: int | None = None) -> None:
-    """Shade the date ranges where `flags` holds (half a step either side of each step)."""
-    for start, end in _runs_of(flags):
-        x0 = pd.Timestamp(dates[start]) - pd.Timedelta(days=3)
-        x1 = pd.Timestamp(dates[end]) + pd.Timedelta(days=3)
-        kwargs: dict[str, Any] = dict(x0=x0, x1=x1, fillcolor=colour, line_width=0, layer="below")
-        if row is not None:
-            kwargs.update(row=row, col=col)
-        fig.add_vrect(**kwargs)
-    if any(flags):  # a legend entry for the shading
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=label,
-                                 marker=dict(size=12, symbol="square", color=colour.replace("0.13", "0.4")
-                                             .replace("0.08", "0.3"))),
-                      **({"row": row, "col": col} if row is not None else {}))
+def _layout(fig: go.Figure, title: str, height: int, legend: bool = True) -> go.Figure:
+    """Title at the top left, legend under the plot, our template, a fixed height (width follows the page)."""
+    fig.update_layout(
+        title=dict(text=title, x=0.01, xanchor="left", y=0.995, yref="container", yanchor="top",
+                   font=dict(size=15)),
+        height=height, template=TEMPLATE, autosize=True,
+        margin=dict(l=64, r=24, t=64, b=40, autoexpand=True),
+        showlegend=legend,
+        legend=dict(orientation="h", yref="container", y=0.005, yanchor="bottom", x=0, xanchor="left",
+                    font=dict(size=12), itemclick="toggle", traceorder="normal"),
+    )
+    return fig
 
 
-def mark_events(fig: go.Figure, marks: list[tuple[int, str, str]], rows: int = 1) -> None:
-    """Dashed vertical lines with labels at the scenario's events, deal and collapse."""
-    for index, (_, date, label) in enumerate(marks):
-        for row in range(1, rows + 1):
-            kwargs: dict[str, Any] = dict(x=pd.Timestamp(date).timestamp() * 1000, line_dash="dot",
-                                          line_color="#555", line_width=1)
-            if rows > 1:
-                kwargs.update(row=row, col=1)
-            fig.add_vline(**kwargs)
-        fig.add_annotation(x=pd.Timestamp(date), y=1.0 - 0.07 * (index % 3), yref="paper", text=esc(label),
-                           showarrow=False, xanchor="left", font=dict(size=11, color="#333"),
-                           bgcolor="rgba(255,255,255,0.8)")
+def _date_axis(fig: go.Figure, **kwargs: Any) -> None:
+    fig.update_xaxes(type="date", hoverformat=DATE_HOVER, **kwargs)
 
 
-def control_figure(timeseries: pd.DataFrame, marks: list[tuple[int, str, str]]) -> go.Figure:
-    """Control of territory and the war lottery over time, with events and ceasefire periods."""
-    steps = timeseries.drop_duplicates("step").sort_values("step")
-    dates = steps["date"].tolist()
+def _actor_steps(timeseries: pd.DataFrame, actor_id: str) -> pd.DataFrame:
+    return timeseries[timeseries["actor"] == actor_id].sort_values("step")
+
+
+def _step_rows(timeseries: pd.DataFrame) -> pd.DataFrame:
+    return timeseries.drop_duplicates("step").sort_values("step")
+
+
+# --- the deal against the alternative (Singh's comparison) -----------------------------------------
+
+
+@dataclass(frozen=True)
+class DealComparison:
+    """One actor's deal value against its alternative at one moment (a row of the comparison chart)."""
+
+    actor_id: str
+    name: str
+    deal_value: float
+    alternative: float
+    reservation: float | None  # what a party whose consent is required insisted on; None for others
+    consent_required: bool
+
+    @property
+    def gain(self) -> float:
+        return self.deal_value - self.alternative
+
+
+def deal_comparison_at(timeseries: pd.DataFrame, step: int, actor_ids: Sequence[str], names: dict[str, str],
+                       required: dict[str, bool]) -> list[DealComparison]:
+    """Each actor's value of the deal on offer and of its alternative at `step`, from the time series."""
+    rows = timeseries[timeseries["step"] == step].set_index("actor")
+    return [DealComparison(a, names[a], float(rows.at[a, "utility_of_offer"]), float(rows.at[a, "batna"]),
+                           float(rows.at[a, "reservation"]) if required[a] else None, bool(required[a]))
+            for a in actor_ids]
+
+
+def deal_gain_figure(comparisons: Sequence[DealComparison], moment: str) -> go.Figure:
+    """Each actor's deal value (filled dot) against its alternative (ring), joined green or red.
+
+    `moment` names when the comparison is made (e.g. "when the deal was reached, 2016-04-09").
+    """
+    names = [f"{esc(c.name)}{' *' if c.consent_required else ''}" for c in comparisons]
     fig = go.Figure()
-    shade_steps(fig, dates, steps["ceasefire"].astype(bool).tolist(), CEASEFIRE_FILL, "ceasefire in force")
-    fig.add_trace(go.Scatter(x=dates, y=steps["control"].round(4), name="territory held by the government side",
-                             mode="lines", line=dict(color="#444", width=3),
-                             hovertemplate="%{x}<br>government side holds %{y:.1%}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=dates, y=steps["win_probability"].round(4),
-                             name="chance the government side prevails if war goes on", mode="lines",
-                             line=dict(color="#c0392b", width=2, dash="dash"),
-                             hovertemplate="%{x}<br>P(government side prevails) %{y:.1%}<extra></extra>"))
-    mark_events(fig, marks)
-    fig.update_yaxes(title_text="share (0 to 1)", range=[0, 1], tickformat=".0%")
-    fig.update_xaxes(title_text="date")
-    return _layout(fig, "Control of territory and the odds of war", 420)
+    for sign, colour, label in ((1, GAIN_LINE, "deal worth more than the alternative"),
+                                (-1, LOSS_LINE, "deal worth less than the alternative")):
+        xs: list[float | None] = []
+        ys: list[str | None] = []
+        for name, c in zip(names, comparisons, strict=True):
+            if (c.gain >= 0) == (sign > 0):
+                xs += [round(c.alternative, 3), round(c.deal_value, 3), None]
+                ys += [name, name, None]
+        if xs:
+            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=colour, width=5), name=label,
+                                     hoverinfo="skip", opacity=0.55))
+    fig.add_trace(go.Scatter(
+        x=[round(c.alternative, 3) for c in comparisons], y=names, mode="markers", name="alternative to a deal",
+        marker=dict(symbol="circle-open", size=14, color=INK, line=dict(width=2.5)),
+        text=[f"{esc(c.name)}<br>alternative to a deal: {c.alternative:.3f}" for c in comparisons],
+        hovertemplate="%{text}<extra></extra>"))
+    required = [c for c, n in zip(comparisons, names, strict=True) if c.reservation is not None]
+    if required:
+        fig.add_trace(go.Scatter(
+            x=[round(c.reservation, 3) for c in required],
+            y=[n for c, n in zip(comparisons, names, strict=True) if c.reservation is not None],
+            mode="markers", name="what it insisted on (reservation)",
+            marker=dict(symbol="line-ns", size=18, color=MUTED, line=dict(width=2.5, color=MUTED)),
+            text=[f"{esc(c.name)}<br>reservation (alternative + demand - stake): {c.reservation:.3f}"
+                  for c in required],
+            hovertemplate="%{text}<extra></extra>"))
+    fig.add_trace(go.Scatter(
+        x=[round(c.deal_value, 3) for c in comparisons], y=names, mode="markers", name="value of the deal",
+        marker=dict(size=15, color=[colour_of(c.actor_id) for c in comparisons], line=dict(color="white", width=1)),
+        customdata=[[round(c.alternative, 3), round(c.gain, 3)] for c in comparisons],
+        hovertext=[esc(c.name) for c in comparisons],
+        hovertemplate="%{hovertext}<br>value of the deal: %{x:.3f}<br>alternative: %{customdata[0]:.3f}"
+                      "<br>gain from the deal: %{customdata[1]:+.3f}<extra></extra>"))
+    # The gain, written just right of the pair.
+    fig.add_trace(go.Scatter(
+        x=[round(max(c.deal_value, c.alternative, c.reservation or 0.0), 3) for c in comparisons], y=names,
+        mode="text", text=[f"  {c.gain:+.2f}" for c in comparisons], textposition="middle right", showlegend=False,
+        textfont=dict(size=12, color=[GAIN_LINE if c.gain >= 0 else LOSS_LINE for c in comparisons]),
+        hoverinfo="skip"))
+    fig.update_yaxes(categoryorder="array", categoryarray=names, autorange="reversed",
+                     title_text="actor (* consent required)", showgrid=False)
+    values = [v for c in comparisons for v in (c.deal_value, c.alternative, c.reservation) if v is not None]
+    low, high = min(values), max(values)
+    fig.update_xaxes(title_text="utility of the outcome to the actor<br>(0 = worst, 1 = its ideal)", zeroline=True,
+                     range=[round(low - 0.04 - 0.05 * (high - low), 3), round(high + 0.06 + 0.12 * (high - low), 3)])
+    return _layout(fig, f"Deal value against the alternative, {esc(moment)}", 110 + 52 * len(comparisons))
 
 
 def deal_value_figure(timeseries: pd.DataFrame, actor_ids: tuple[str, ...], names: dict[str, str],
-                      required: dict[str, bool], marks: list[tuple[int, str, str]]) -> go.Figure:
-    """Each actor's value of the deal on offer against its alternative to a deal (Singh's comparison)."""
+                      required: dict[str, bool], marks: Sequence[TimeMark | tuple[int, str, str]]) -> go.Figure:
+    """Each actor's value of the deal on offer against its alternative to a deal (Singh's comparison), by week.
+
+    One panel per actor, sharing the date axis and the utility scale. Between the two lines the area is
+    green where the deal is worth more than the alternative and red where it is worth less; a green
+    band behind every panel marks the weeks in which a zone of possible agreement existed (a deal that
+    every party whose consent is required values at least at its reservation).
+    """
     rows = len(actor_ids)
-    titles = [f"{esc(names[a])}{' (consent required)' if required[a] else ''}" for a in actor_ids]
-    fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, subplot_titles=titles, vertical_spacing=0.045)
-    steps = timeseries.drop_duplicates("step").sort_values("step")
-    dates = steps["date"].tolist()
-    zone = steps["zone_exists"].astype(bool).tolist()
+    titles = [f"<b style='color:{colour_of(a)}'>{esc(names[a])}</b>{' (consent required)' if required[a] else ''}"
+              for a in actor_ids]
+    fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, subplot_titles=titles,
+                        vertical_spacing=min(0.06, 0.3 / max(rows - 1, 1)))
+    timeline = Timeline.of(timeseries)
+    steps = _step_rows(timeseries)
+    shade_steps(fig, timeline.dates, steps["zone_exists"].astype(bool).tolist(), ZONE_FILL,
+                "zone of possible agreement exists")
+    low, high = 1.0, 0.0
     for row, actor_id in enumerate(actor_ids, start=1):
-        data = timeseries[timeseries["actor"] == actor_id].sort_values("step")
+        data = _actor_steps(timeseries, actor_id)
         name = esc(names[actor_id])
-        offer = data["utility_of_offer"].to_numpy()
-        alternative = data["batna"].to_numpy()
-        colour = colour_of(actor_id)
-        shade_steps(fig, dates, zone, ZONE_FILL, "zone of possible agreement (all required parties)", row, 1) \
-            if row == 1 else shade_steps(fig, dates, zone, ZONE_FILL, "", row, 1)
-        fig.add_trace(go.Scatter(x=dates, y=alternative.round(4), mode="lines", name="alternative to a deal (BATNA)",
-                                 line=dict(color="#222", width=2, dash="dash"), legendgroup="batna",
-                                 showlegend=row == 1,
-                                 hovertemplate=f"{name}<br>%{{x}}<br>alternative to a deal %{{y:.3f}}<extra></extra>"),
-                      row=row, col=1)
-        fig.add_trace(go.Scatter(x=dates, y=np.maximum(offer, alternative).round(4), mode="lines",
-                                 line=dict(width=0), fill="tonexty", fillcolor="rgba(46,160,67,0.35)",
-                                 name="deal worth more than the alternative", legendgroup="gain",
-                                 showlegend=row == 1, hoverinfo="skip"), row=row, col=1)
-        fig.add_trace(go.Scatter(x=dates, y=alternative.round(4), mode="lines", line=dict(width=0),
+        offer = data["utility_of_offer"].to_numpy(dtype=float)
+        alternative = data["batna"].to_numpy(dtype=float)
+        low = min(low, float(np.nanmin([offer.min(), alternative.min()])))
+        high = max(high, float(np.nanmax([offer.max(), alternative.max()])))
+        x = timeline.x()
+        first = row == 1
+        # Fills: min(offer, alt) -> alt in red, then alt -> max(offer, alt) in green.
+        fig.add_trace(go.Scatter(**x, y=rounded(np.minimum(offer, alternative)), mode="lines", line=dict(width=0),
                                  showlegend=False, hoverinfo="skip"), row=row, col=1)
-        fig.add_trace(go.Scatter(x=dates, y=np.minimum(offer, alternative).round(4), mode="lines",
-                                 line=dict(width=0), fill="tonexty", fillcolor="rgba(192,57,43,0.25)",
-                                 name="deal worth less than the alternative", legendgroup="loss",
-                                 showlegend=row == 1, hoverinfo="skip"), row=row, col=1)
-        fig.add_trace(go.Scatter(x=dates, y=offer.round(4), mode="lines", name=f"{name}: value of the deal on offer",
-                                 line=dict(color=colour, width=3),
-                                 hovertemplate=f"{name}<br>%{{x}}<br>value of the deal on offer %{{y:.3f}}<extra></extra>"),
-                      row=row, col=1)
-        if required[actor_id]:
-            fig.add_trace(go.Scatter(x=dates, y=data["reservation"].round(4), mode="lines",
-                                     name="reservation (alternative + demand - stake)", legendgroup="reservation",
-                                     showlegend=row == 1, line=dict(color="#888", width=1.5, dash="dot"),
-                                     hovertemplate=f"{name}<br>%{{x}}<br>reservation value %{{y:.3f}}<extra></extra>"),
+        fig.add_trace(go.Scatter(**x, y=rounded(alternative), mode="lines", name="alternative to a deal (BATNA)",
+                                 line=dict(color=INK, width=2, dash="dash"), fill="tonexty", fillcolor=LOSS_FILL,
+                                 legendgroup="batna", showlegend=first,
+                                 hovertemplate=f"{name}: alternative %{{y:.3f}}<extra></extra>"), row=row, col=1)
+        fig.add_trace(go.Scatter(**x, y=rounded(np.maximum(offer, alternative)), mode="lines", line=dict(width=0),
+                                 fill="tonexty", fillcolor=GAIN_FILL, name="deal worth more than the alternative",
+                                 legendgroup="gain", showlegend=first, hoverinfo="skip"), row=row, col=1)
+        if first:
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="deal worth less than the alternative",
+                                     marker=dict(size=13, symbol="square", color=LOSS_FILL), hoverinfo="skip"),
                           row=row, col=1)
-        fig.update_yaxes(title_text="utility (0 to 1)", row=row, col=1)
-    mark_events(fig, marks, rows=rows)
-    fig.update_xaxes(title_text="date", row=rows, col=1)
-    return _layout(fig, "Value of the deal on offer against each actor's alternative to a deal", 230 * rows + 120)
+        fig.add_trace(go.Scatter(**x, y=rounded(offer), mode="lines",
+                                 name="value of the deal on offer (actor's colour)",
+                                 line=dict(color=colour_of(actor_id), width=3), legendgroup="offer",
+                                 showlegend=first,
+                                 hovertemplate=f"{name}: deal on offer %{{y:.3f}}<extra></extra>"), row=row, col=1)
+        if required[actor_id] and "reservation" in data:
+            first_required = not any(required[a] for a in actor_ids[:row - 1])
+            fig.add_trace(go.Scatter(**x, y=rounded(data["reservation"]), mode="lines",
+                                     name="reservation: alternative + demand - stake (consent required)",
+                                     legendgroup="reservation", showlegend=first_required,
+                                     line=dict(color=MUTED, width=1.5, dash="dot"),
+                                     hovertemplate=f"{name}: reservation %{{y:.3f}}<extra></extra>"), row=row, col=1)
+        fig.update_yaxes(title_text="utility (0-1)", row=row, col=1)
+    pad = 0.05 * max(high - low, 0.1)
+    fig.update_yaxes(range=[round(low - pad, 3), round(high + pad, 3)])
+    mark_events(fig, marks, above=SUBPLOT_TITLE_ROOM)
+    _date_axis(fig)
+    fig.update_xaxes(title_text="date (one point per week)" if timeline.stride_ms == 7 * DAY_MS else "date",
+                     row=rows, col=1)
+    fig.update_layout(hovermode="x unified")
+    _layout(fig, "Deal on offer against each actor's alternative, week by week", 170 + 175 * rows)
+    return fig.update_layout(margin_t=64 + SUBPLOT_TITLE_ROOM)
 
 
-def leverage_figure(history: np.ndarray, actor_ids: tuple[str, ...], names: dict[str, str],
-                    dates: list[str]) -> go.Figure:
-    """The leverage matrix as a heatmap, with a slider to see it at any step."""
-    labels = [esc(names[a]) for a in actor_ids]
-    rounded = np.round(history, 4)
-    top = float(max(rounded.max(), 1e-6))
-
-    def heatmap(step: int) -> go.Heatmap:
-        return go.Heatmap(z=rounded[step], x=labels, y=labels, zmin=0, zmax=top, colorscale="Blues",
-                          colorbar=dict(title=dict(text="utility")),
-                          hovertemplate="%{y} over %{x}: %{z:.3f}<extra></extra>",
-                          text=np.vectorize(lambda v: f"{v:.2f}")(rounded[step]), texttemplate="%{text}")
-
-    last = len(history) - 1
-    fig = go.Figure(heatmap(last))
-    slider_steps = [dict(method="restyle", label=dates[t],
-                         args=[{"z": [rounded[t]], "text": [np.vectorize(lambda v: f"{v:.2f}")(rounded[t])]}])
-                    for t in range(len(history))]
-    fig.update_layout(sliders=[dict(active=last, steps=slider_steps, currentvalue=dict(prefix="step date: "),
-                                    pad=dict(t=40))])
-    fig.update_xaxes(title_text="actor whose alternative or deal value is moved (j)", side="bottom")
-    fig.update_yaxes(title_text="actor with the leverage (i)", autorange="reversed")
-    return _layout(fig, "Leverage of each actor (row) over each other (column)", 520)
+# --- the battlefield ---------------------------------------------------------------------------------
 
 
-def issue_space_figure(timeseries: pd.DataFrame, scenario, ideal: np.ndarray,  # noqa: ANN001
+def control_figure(timeseries: pd.DataFrame, marks: Sequence[TimeMark | tuple[int, str, str]]) -> go.Figure:
+    """Control of territory and the war lottery over time, with events and ceasefire periods."""
+    steps = _step_rows(timeseries)
+    timeline = Timeline.of(timeseries)
+    fig = go.Figure()
+    shade_steps(fig, timeline.dates, steps["ceasefire"].astype(bool).tolist(), CEASEFIRE_FILL, "ceasefire in force")
+    fig.add_trace(go.Scatter(**timeline.x(), y=rounded(steps["control"], 4),
+                             name="territory held by the government side", mode="lines", line=dict(color=INK, width=3),
+                             hovertemplate="government side holds %{y:.1%} of the territory<extra></extra>"))
+    fig.add_trace(go.Scatter(**timeline.x(), y=rounded(steps["win_probability"], 4),
+                             name="chance the government side prevails if the war goes on", mode="lines",
+                             line=dict(color=LOSS_LINE, width=2, dash="dash"),
+                             hovertemplate="chance the government side prevails: %{y:.1%}<extra></extra>"))
+    mark_events(fig, marks)
+    fig.update_yaxes(title_text="share of territory / probability (%)", range=[0, 1], tickformat=".0%")
+    _date_axis(fig, title_text="date")
+    fig.update_layout(hovermode="x unified")
+    return _layout(fig, "Control of territory and the odds of the war", 400)
+
+
+# --- leverage ----------------------------------------------------------------------------------------
+
+
+def leverage_pairs(coercive: np.ndarray, inducement: np.ndarray, actor_ids: Sequence[str],
+                   names: dict[str, str]) -> list[tuple[int, int, str]]:
+    """The (i, j, label) pairs with any leverage at any step, in the cast's order."""
+    pairs = []
+    for i, a in enumerate(actor_ids):
+        for j, b in enumerate(actor_ids):
+            if i != j and (np.any(coercive[:, i, j] > 5e-5) or np.any(inducement[:, i, j] > 5e-5)):
+                pairs.append((i, j, f"{esc(names[a])} → {esc(names[b])}"))
+    return pairs
+
+
+def leverage_over_time_figure(coercive: np.ndarray, inducement: np.ndarray, actor_ids: Sequence[str],
+                              names: dict[str, str], timeline: Timeline,
+                              marks: Sequence[TimeMark | tuple[int, str, str]]) -> go.Figure:
+    """Leverage of i over j by week, in Singh's two kinds: worsening j's alternative, sweetening j's deal.
+
+    `coercive` and `inducement` are (steps, A, A) arrays: entry [t, i, j] is how far i's options can lower
+    j's alternative, or raise j's value of the deal, at step t (utility units).
+    """
+    pairs = leverage_pairs(coercive, inducement, actor_ids, names) or [
+        (i, j, f"{esc(names[a])} → {esc(names[b])}") for i, a in enumerate(actor_ids)
+        for j, b in enumerate(actor_ids) if i != j][:1]
+    labels = [label for _, _, label in pairs]
+    top = float(max(np.max(coercive), np.max(inducement), 1e-4))
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1,
+                        subplot_titles=["<b>coercive</b>: can worsen the other's alternative",
+                                        "<b>inducement</b>: can sweeten the other's deal"])
+    x = timeline.x()
+    for row, (matrix, kind) in enumerate(((coercive, "can worsen the alternative by"),
+                                          (inducement, "can sweeten the deal by")), start=1):
+        z = [rounded(matrix[:, i, j], 4) for i, j, _ in pairs]
+        fig.add_trace(go.Heatmap(**x, y=labels, z=z, zmin=0, zmax=round(top, 4), colorscale="Blues",
+                                 showscale=row == 1, name=kind,
+                                 colorbar=dict(title=dict(text="utility", side="right"), len=0.9, thickness=14),
+                                 xgap=1, ygap=1,
+                                 hovertemplate=f"%{{y}}<br>%{{x}}<br>{kind}: %{{z:.3f}}<extra></extra>"),
+                      row=row, col=1)
+        fig.update_yaxes(autorange="reversed", title_text="who → whom", row=row, col=1, tickfont=dict(size=11))
+    mark_events(fig, marks, above=SUBPLOT_TITLE_ROOM)
+    _date_axis(fig)
+    fig.update_xaxes(title_text="date", row=2, col=1)
+    _layout(fig, "Leverage of each actor over each other, week by week (utility units)",
+            190 + 2 * (60 + 19 * len(pairs)), legend=False)
+    return fig.update_layout(margin_t=64 + SUBPLOT_TITLE_ROOM)
+
+
+def leverage_figure(history: np.ndarray, actor_ids: tuple[str, ...], names: dict[str, str], dates: Sequence[str],
+                    marks: Sequence[TimeMark | tuple[int, str, str]] = (),
+                    coercive: np.ndarray | None = None) -> go.Figure:
+    """The leverage matrix over time. `history` is (steps, A, A) total leverage (coercive + inducement);
+    given `coercive` too, the two kinds are shown apart, else the total is shown as inducement-free."""
+    history = np.asarray(history, dtype=float)
+    coercive_part = np.asarray(coercive, dtype=float) if coercive is not None else history
+    inducement_part = history - coercive_part if coercive is not None else np.zeros_like(history)
+    return leverage_over_time_figure(coercive_part, inducement_part, actor_ids, names, Timeline(tuple(dates)), marks)
+
+
+def leverage_arrays(timeseries: pd.DataFrame, actor_ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(steps, A, A) coercive and inducement leverage from the time series' `coercive_on_<j>` columns."""
+    steps = int(timeseries["step"].max()) + 1
+    coercive = np.zeros((steps, len(actor_ids), len(actor_ids)))
+    inducement = np.zeros_like(coercive)
+    for i, a in enumerate(actor_ids):
+        data = _actor_steps(timeseries, a)
+        for j, b in enumerate(actor_ids):
+            if f"coercive_on_{b}" in data:
+                coercive[data["step"].to_numpy(), i, j] = data[f"coercive_on_{b}"].to_numpy(dtype=float)
+            if f"inducement_on_{b}" in data:
+                inducement[data["step"].to_numpy(), i, j] = data[f"inducement_on_{b}"].to_numpy(dtype=float)
+    return coercive, inducement
+
+
+# --- the issue space ---------------------------------------------------------------------------------
+
+
+def _issue_title(issue_id: str, issue: Any, lines: int = 2) -> str:
+    """An issue's axis title: its name, then what 0 and 1 mean (on one line, or two for a vertical axis)."""
+    joint = "<br>" if lines > 2 else ", "
+    return (f"{esc(issue_id.replace('_', ' '))}<br><span style='font-size:11px'>0 = {esc(issue.low)}{joint}"
+            f"1 = {esc(issue.high)}</span>")
+
+
+def issue_space_figure(timeseries: pd.DataFrame, scenario: Any, ideal: np.ndarray,
                        salience: np.ndarray, free: np.ndarray) -> go.Figure:
-    """Ideal points and the path of the proposals, in the plane of the two most salient issues,
-    and each issue's proposal over time."""
+    """Ideal points, the war's two outcomes and the path of the proposals, in the plane of the two
+    most salient issues (issues a side refuses to link count half)."""
     issue_ids = list(scenario.issues)
     actor_ids = list(scenario.actors)
     weight = salience.sum(axis=0) * np.where(free, 1.0, 0.5)
     order = list(np.argsort(-weight, kind="stable"))
     first, second = issue_ids[order[0]], issue_ids[order[1] if len(order) > 1 else order[0]]
-    steps = timeseries.drop_duplicates("step").sort_values("step")
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.5, 0.5], horizontal_spacing=0.12,
-                        subplot_titles=[f"{esc(first)} against {esc(second)}", "proposal on each issue over time"])
-    for a, actor_id in enumerate(actor_ids):
-        name = esc(scenario.actors[actor_id].name)
-        fig.add_trace(go.Scatter(x=[ideal[a, issue_ids.index(first)]], y=[ideal[a, issue_ids.index(second)]],
-                                 mode="markers+text", text=[name], textposition="top center",
-                                 marker=dict(size=14, color=colour_of(actor_id), line=dict(color="white", width=1)),
-                                 name=f"{name} ideal point", legendgroup=actor_id,
-                                 hovertemplate=f"{name} ideal point<br>{esc(first)} %{{x:.2f}}<br>{esc(second)} %{{y:.2f}}<extra></extra>"),
-                      row=1, col=1)
-    fig.add_trace(go.Scatter(x=steps[f"proposal_{first}"].round(4), y=steps[f"proposal_{second}"].round(4),
-                             mode="lines+markers", name="proposal on the table", line=dict(color="#444", width=1.5),
-                             marker=dict(size=6, color=steps["step"], colorscale="Greys", showscale=False),
-                             customdata=steps["date"],
-                             hovertemplate="proposal on %{customdata}<br>%{x:.3f}, %{y:.3f}<extra></extra>"),
-                  row=1, col=1)
+    f, s = issue_ids.index(first), issue_ids.index(second)
+    steps = _step_rows(timeseries)
+    fig = go.Figure()
+    battlefield = getattr(scenario, "battlefield", None)
+    if battlefield is not None:
+        for outcome, label in ((battlefield.government_victory, "if the government side wins the war"),
+                               (battlefield.opposition_victory, "if the opposition side wins the war")):
+            fig.add_trace(go.Scatter(x=[outcome.get(first, 0.5)], y=[outcome.get(second, 0.5)], mode="markers",
+                                     name=label, marker=dict(symbol="diamond-open", size=13, color=MUTED,
+                                                             line=dict(width=2)),
+                                     hovertemplate=f"{label}<br>%{{x:.2f}}, %{{y:.2f}}<extra></extra>"))
+    status_quo = [scenario.issues[first].status_quo, scenario.issues[second].status_quo]
+    fig.add_trace(go.Scatter(x=[status_quo[0]], y=[status_quo[1]], mode="markers", name="status quo (no deal)",
+                             marker=dict(symbol="square-open", size=12, color=INK, line=dict(width=2)),
+                             hovertemplate="status quo<br>%{x:.2f}, %{y:.2f}<extra></extra>"))
+    fig.add_trace(go.Scatter(
+        x=rounded(steps[f"proposal_{first}"]), y=rounded(steps[f"proposal_{second}"]),
+        mode="lines+markers", name="proposal on the table, week by week", line=dict(color="#444", width=1.5),
+        marker=dict(size=6, color=list(range(len(steps))), colorscale=[[0, "#d5dbe0"], [1, "#222"]],
+                    showscale=False),
+        customdata=steps["date"].tolist(),
+        hovertemplate="proposal on %{customdata}<br>%{x:.2f}, %{y:.2f}<extra></extra>"))
     deal_rows = steps[steps["deal"].astype(bool)]
     if len(deal_rows):
-        fig.add_trace(go.Scatter(x=[deal_rows[f"proposal_{first}"].iloc[0]], y=[deal_rows[f"proposal_{second}"].iloc[0]],
-                                 mode="markers", name="deal", marker=dict(symbol="star", size=18, color="#f1c40f",
-                                                                          line=dict(color="#333", width=1)),
-                                 hovertemplate="deal<br>%{x:.3f}, %{y:.3f}<extra></extra>"), row=1, col=1)
-    dash = ["solid", "dash", "dot", "dashdot", "longdash"]
-    for k, issue_id in enumerate(issue_ids):
-        fig.add_trace(go.Scatter(x=steps["date"], y=steps[f"proposal_{issue_id}"].round(4), mode="lines",
-                                 name=f"proposal: {esc(issue_id)}", line=dict(color="#444", dash=dash[k % len(dash)]),
-                                 hovertemplate=f"{esc(issue_id)}<br>%{{x}}<br>%{{y:.3f}}<extra></extra>"), row=1, col=2)
-    issue = scenario.issues
-    fig.update_xaxes(title_text=f"{esc(first)}: 0 = {esc(issue[first].low)}, 1 = {esc(issue[first].high)}",
-                     range=[-0.05, 1.05], row=1, col=1)
-    fig.update_yaxes(title_text=f"{esc(second)}: 0 = {esc(issue[second].low)}, 1 = {esc(issue[second].high)}",
-                     range=[-0.05, 1.05], row=1, col=1)
-    fig.update_xaxes(title_text="date", row=1, col=2)
-    fig.update_yaxes(title_text="position on the issue (0 to 1)", range=[-0.05, 1.05], row=1, col=2)
-    return _layout(fig, "The issue space: ideal points and the path of the proposals", 520)
+        fig.add_trace(go.Scatter(
+            x=[round(float(deal_rows[f"proposal_{first}"].iloc[0]), 3)],
+            y=[round(float(deal_rows[f"proposal_{second}"].iloc[0]), 3)], mode="markers", name="the deal",
+            marker=dict(symbol="star", size=20, color="#f1c40f", line=dict(color="#333", width=1)),
+            customdata=[str(deal_rows["date"].iloc[0])],
+            hovertemplate="deal of %{customdata}<br>%{x:.2f}, %{y:.2f}<extra></extra>"))
+    names = [esc(scenario.actors[a].name) for a in actor_ids]
+    points = [(round(float(ideal[a, f]), 3), round(float(ideal[a, s]), 3)) for a in range(len(actor_ids))]
+    fig.add_trace(go.Scatter(
+        x=[x for x, _ in points], y=[y for _, y in points],
+        mode="markers+text", text=names, textposition=_label_positions(points), name="ideal point of each actor",
+        textfont=dict(size=12, color=[colour_of(a) for a in actor_ids]),
+        marker=dict(size=15, color=[colour_of(a) for a in actor_ids], line=dict(color="white", width=1)),
+        hovertemplate="%{text}: ideal point<br>%{x:.2f}, %{y:.2f}<extra></extra>"))
+    fig.update_xaxes(title_text=_issue_title(first, scenario.issues[first]), range=[-0.08, 1.08], zeroline=False)
+    fig.update_yaxes(title_text=_issue_title(second, scenario.issues[second], lines=3), range=[-0.08, 1.12],
+                     zeroline=False)
+    return _layout(fig, f"Where each actor wants {esc(first.replace('_', ' '))} and {esc(second.replace('_', ' '))}, "
+                        "and where the proposals went", 560)
+
+
+def _label_positions(points: Sequence[tuple[float, float]]) -> list[str]:
+    """Text positions that keep the labels of (nearly) coinciding points apart."""
+    choices = ["top center", "bottom center", "middle left", "middle right", "top left", "bottom right"]
+    positions = []
+    for index, (x, y) in enumerate(points):
+        near = sum(1 for (u, v) in points[:index] if abs(u - x) < 0.06 and abs(v - y) < 0.06)
+        positions.append(choices[near % len(choices)])
+    return positions
+
+
+ISSUE_DASHES = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot"]
+ISSUE_COLOURS = ["#222222", "#6c5b7b", "#c06c84", "#355c7d", "#99b898", "#f8b195"]
+
+
+def proposals_figure(timeseries: pd.DataFrame, scenario: Any,
+                     marks: Sequence[TimeMark | tuple[int, str, str]]) -> go.Figure:
+    """The proposal on each issue over time (0 and 1 are the issue's two ends)."""
+    steps = _step_rows(timeseries)
+    timeline = Timeline.of(timeseries)
+    fig = go.Figure()
+    for k, (issue_id, issue) in enumerate(scenario.issues.items()):
+        label = esc(issue_id.replace("_", " "))
+        fig.add_trace(go.Scatter(**timeline.x(), y=rounded(steps[f"proposal_{issue_id}"]), mode="lines",
+                                 name=f"{label} (0 = {esc(issue.low)}, 1 = {esc(issue.high)})",
+                                 line=dict(color=ISSUE_COLOURS[k % len(ISSUE_COLOURS)],
+                                           dash=ISSUE_DASHES[k % len(ISSUE_DASHES)], width=2.5),
+                                 hovertemplate=f"{label}: %{{y:.2f}}<extra></extra>"))
+    mark_events(fig, marks)
+    fig.update_yaxes(title_text="position on the issue (0 to 1)", range=[-0.05, 1.05])
+    _date_axis(fig, title_text="date")
+    fig.update_layout(hovermode="x unified")
+    return _layout(fig, "The proposal on each issue, week by week", 380 + 22 * len(scenario.issues))
