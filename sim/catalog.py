@@ -17,10 +17,8 @@ class CatalogEntry:
 
 def first_sentence(text: str) -> str:
     text = " ".join(text.split())
-    for end in (". ", "? "):
-        if end in text:
-            return text[: text.index(end) + 1]
-    return text
+    ends = [text.index(end) for end in (". ", "? ", "! ") if end in text]
+    return text[: min(ends) + 1] if ends else text
 
 
 def scenario_entries(folder: Path) -> list[CatalogEntry]:

@@ -106,6 +106,7 @@ class Assessment:
     arms_inflow: Array  # (N,)
     involvement: Array  # (N, A)
     batna: Array  # (N, A)
+    spoil_alternative: Array  # (N, A) alternative if the actor breaks the ceasefire with all its means
     weights: Array  # (N, A)
     reservation: Array  # (N, A)
     proposal: Array  # (N, K)
@@ -292,7 +293,8 @@ def assess(params: Params, state: State, step: int, government_now: Array, oppos
                                     params.actor("horizon"))
     government, opposition_base, air_counted = _credible_strengths(params, state, credibility)
 
-    # Variants: 0 = as things stand; 1..A = actor i absent; A+1..2A = actor i escalates.
+    # Variants: 0 = as things stand; 1..A = actor i absent; A+1..2A = actor i escalates;
+    # 2A+1..3A = actor i resumes the deliveries its patron's embargo holds back (what it can do to restart the war).
     air_effectiveness = params.battle("air_effectiveness")[:, None]
     force = state.ground + air_effectiveness * air_counted
     strike = state.options[:, :, OPTION["strike_regime"]]
@@ -315,12 +317,20 @@ def assess(params: Params, state: State, step: int, government_now: Array, oppos
     government_escalated = government[:, None] + may_escalate * gov_side * added_force
     opposition_escalated = opposition_base[:, None] + may_escalate * opp_side * added_force
 
-    all_government = np.concatenate([government[:, None], government_without, government_escalated], axis=1)
-    all_opposition = np.concatenate([opposition_base[:, None], opposition_without, opposition_escalated], axis=1)
-    all_inflow = np.concatenate([inflow[:, None], inflow_without, np.broadcast_to(inflow[:, None], inflow_without.shape)], axis=1)
+    inflow_resumed = inflow[:, None] + supply * (embargoed & state.supplying & ~state.defying)
+    unchanged = (n_runs, n_actors)
+
+    all_government = np.concatenate([government[:, None], government_without, government_escalated,
+                                     np.broadcast_to(government[:, None], unchanged)], axis=1)
+    all_opposition = np.concatenate([opposition_base[:, None], opposition_without, opposition_escalated,
+                                     np.broadcast_to(opposition_base[:, None], unchanged)], axis=1)
+    all_inflow = np.concatenate([inflow[:, None], inflow_without, np.broadcast_to(inflow[:, None], unchanged),
+                                 inflow_resumed], axis=1)
     values, probability = _alternatives(params, state, all_government, all_opposition, all_inflow, cost)
     batna = values[:, 0, :]
-    coercive = coercive_leverage(batna, values[:, 1:1 + n_actors, :], values[:, 1 + n_actors:, :])
+    coercive = coercive_leverage(batna, values[:, 1:1 + n_actors, :], values[:, 1 + n_actors:1 + 2 * n_actors, :])
+    # Each actor's own view of the war it would restart: d_i with its held-back deliveries flowing (= d_i if none).
+    spoil_alternative = np.diagonal(values[:, 1 + 2 * n_actors:, :], axis1=1, axis2=2)
 
     elapsed = np.full((n_runs, 1), float(step))
     weights = bargaining_weights(params.actor("capability"), params.actor("patience"), params.actor("stake_growth"), elapsed)
@@ -346,6 +356,7 @@ def assess(params: Params, state: State, step: int, government_now: Array, oppos
         arms_inflow=inflow,
         involvement=involvement,
         batna=batna,
+        spoil_alternative=spoil_alternative,
         weights=weights,
         reservation=reservation,
         proposal=proposal,
@@ -368,8 +379,8 @@ def decide(params: Params, state: State, seen: Assessment, actors: slice | list[
         "accept": decisions.accepts(pick(seen.utility_of_offer), pick(seen.reservation)),
         "spoil_probability": np.where(
             option("spoil") & state.ceasefire[:, None] & ~state.deal[:, None],
-            decisions.spoil_probability(pick(seen.batna), pick(seen.utility_of_offer), pick(params.actor("capability")),
-                                        pick(params.actor("spoil_sensitivity"))),
+            decisions.spoil_probability(pick(seen.spoil_alternative), pick(seen.utility_of_offer),
+                                        pick(params.actor("capability")), pick(params.actor("spoil_sensitivity"))),
             0.0),
         "soften": decisions.wants_to_soften(option("soften"), required, seen.zone_exists[:, None],
                                             coercive_over_counterparts, state.deal[:, None]),
