@@ -121,6 +121,11 @@ def run(
         out.print(result.summary["outcome"], highlight=False, markup=False)
         report = next(p for p in written if p.name == "report.html")
         out.print(f"report: {report}", highlight=False, markup=False)
+        from sim.report_index import refresh_index
+
+        index = refresh_index(folder)  # only when the folder is inside a reports/ folder
+        if index is not None:
+            out.print(f"index: {index}", highlight=False, markup=False)
 
     guarded(debug, action)
 

@@ -207,9 +207,12 @@ def _figure_dict(figure: go.Figure | dict) -> dict:
 
 
 def _clean(value: Any) -> Any:
-    """Plain floats that are not finite become None (JSON has no NaN); nested containers are walked."""
+    """Floats to 6 significant digits (below 1e6, so millisecond dates stay exact), NaN and infinities to
+    None (JSON has none; plotly draws a gap); nested containers are walked."""
     if isinstance(value, float):
-        return value if np.isfinite(value) else None
+        if not np.isfinite(value):
+            return None
+        return float(f"{value:.6g}") if abs(value) < 1e6 else value
     if isinstance(value, dict):
         return {k: _clean(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -475,7 +478,7 @@ def run_sections(result: RunResult) -> list[Section]:
                 deal_gain_figure(comparisons, moment), anchor="deal-against-alternative", centre=True),
         Section("The deal on offer against the alternative, week by week",
                 "Solid line: what the deal on offer is worth to the actor; dashed: its alternative to a deal. Green "
-                "between them: the deal is worth more; red: less. The green band behind the panels marks the weeks "
+                "between them: the deal is worth more; red: less. The yellow band behind the panels marks the weeks "
                 "in which a zone of possible agreement existed (a deal every party whose consent is required "
                 "accepts). Numbered marks are the events listed under the figure; hover a mark for its label.",
                 deal_value_figure(series, actor_ids, names, required, marks), anchor="deal-value", key_html=key,
