@@ -40,18 +40,19 @@ class Issue(StrictModel):
 class Forces(StrictModel):
     """Force an actor contributes to its side of the battlefield (strength units)."""
 
-    ground: NonNegative = Field(0.0, description="Ground forces (strength units).")
-    air: NonNegative = Field(0.0, description="Airpower (aircraft, in strength units before air effectiveness).")
+    ground: NonNegative = Field(0.0, le=1000.0, description="Ground forces (strength units).")
+    air: NonNegative = Field(0.0, le=1000.0,
+                             description="Airpower (aircraft, in strength units before air effectiveness).")
 
 
 class Threats(StrictModel):
     """Coercive options beyond the actor's own forces, used only where switched on in `options`."""
 
     strike_power: NonNegative = Field(
-        0.0, description="Government-side strength that strikes on the regime would destroy (strength units)."
+        0.0, le=1000.0, description="Government-side strength that strikes on the regime would destroy (strength units)."
     )
     safe_zone_power: NonNegative = Field(
-        0.0, description="Opposition strength that safe zones would protect (strength units)."
+        0.0, le=1000.0, description="Opposition strength that safe zones would protect (strength units)."
     )
     credibility: Unit = Field(
         0.5, description="Probability the other side assigns to the threat being carried out (0..1)."
@@ -80,7 +81,7 @@ class Actor(StrictModel):
     )
     consent_required: bool = Field(False, description="A deal needs this actor's consent.")
     position: dict[str, Unit] = Field(description="Ideal point on each issue (0..1).")
-    salience: dict[str, NonNegative] = Field(
+    salience: dict[str, Annotated[float, Field(ge=0.0, le=1000.0)]] = Field(
         description="How much each issue matters; normalised to sum to 1, so only ratios count."
     )
     risk_exponent: float = Field(
