@@ -27,7 +27,6 @@ from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import logsumexp, softmax
 
 from sim.utility import utility, utility_gradient
 
@@ -37,6 +36,7 @@ SOFTMIN_SHARPNESS = 400.0
 MAXIMIN_ITERATIONS = 60
 NASH_ITERATIONS = 60
 INITIAL_STEP = 0.2
+STEP_GROWTH, STEP_SHRINK = 1.5, 0.5
 
 
 class BargainingOutcome(NamedTuple):
@@ -75,33 +75,132 @@ def _slacks(x: Array, ideal: Array, salience: Array, risk: Array, reservation: A
     return utility(x, ideal, salience, risk) - reservation
 
 
+# The solver works in a runs-last layout, (R, K, N) instead of (N, R, K): numpy is
+# fast along a long contiguous last axis and slow along a short one (3 issues,
+# 2 actors). Sums are taken term by term in the order np.sum uses on the
+# runs-first arrays of `sim.utility`, so the results are the same bit for bit.
+
+
+def total(terms: Array, axis: int, as_last_axis: bool) -> Array:
+    """Sum along `axis` in np.sum's order: left to right, except that np.sum along a
+    contiguous last axis of 8 or more terms sums pairwise (`as_last_axis` says which
+    axis the runs-first formula reduces)."""
+    count = terms.shape[axis]
+    if as_last_axis and count >= 8:
+        return np.ascontiguousarray(np.moveaxis(terms, axis, -1)).sum(axis=-1)
+    lead = (slice(None),) * axis
+    if count == 1:
+        return terms[(*lead, 0)].copy()
+    result = terms[(*lead, 0)] + terms[(*lead, 1)]
+    for index in range(2, count):
+        result += terms[(*lead, index)]
+    return result
+
+
+class _Utilities:
+    """u_i(x) and du_i/dx for fixed actors, runs last: ideal and salience (R, K, N), x (K, N).
+
+    The arithmetic of `utility` and `utility_gradient` operation for operation,
+    sharing x - p_i between them, and skipping the powers when every risk
+    exponent is 1 (|d|^1 = |d| and |d|^0 = 1 exactly in IEEE arithmetic).
+    """
+
+    def __init__(self, ideal: Array, salience: Array, risk: Array) -> None:
+        self.ideal = ideal
+        self.salience = salience
+        self.exponent = risk[:, None, :]
+        self.linear = bool(np.all(self.exponent == 1.0))
+        self.gradient_power = self.exponent - 1.0
+        # utility_gradient evaluates ((-s r) |d|^(r-1)) sign(d); with r = 1 that is (-s) sign(d).
+        self.gradient_scale = -salience if self.linear else -salience * self.exponent
+
+    @classmethod
+    def runs_first(cls, ideal: Array, salience: Array, risk: Array) -> _Utilities:
+        """From the model's (N, R, K) and (N, R) arrays."""
+        return cls(np.ascontiguousarray(np.moveaxis(ideal, 0, -1)),
+                   np.ascontiguousarray(np.moveaxis(salience, 0, -1)), np.ascontiguousarray(risk.T))
+
+    def columns(self, runs: NDArray[np.int64]) -> _Utilities:
+        """The same actors for a subset of the runs."""
+        return _Utilities(self.ideal[..., runs], self.salience[..., runs], self.exponent[:, 0, runs])
+
+    def at(self, x: Array) -> tuple[Array, Array]:
+        """(u (R, N), du/dx (R, K, N)) at outcomes x (K, N)."""
+        difference = x - self.ideal
+        distance = np.abs(difference)
+        if self.linear:
+            gradient = self.gradient_scale * np.sign(difference)
+        else:
+            gradient = self.gradient_scale * distance ** self.gradient_power
+            gradient *= np.sign(difference)
+            distance = distance ** self.exponent
+        distance *= self.salience
+        return 1.0 - total(distance, 1, as_last_axis=True), gradient
+
+
+def softmin(slack: Array) -> tuple[Array, Array]:
+    """Smooth minimum of the slacks over actors (axis 0, runs last) and its weights, sharpness beta:
+
+        value = -logsumexp(-beta s) / beta,  weights = softmax(-beta s).
+
+    The log-sum-exp takes the accurate form of Blanchard, Higham and Higham (2021),
+    a_max + log(m) + log1p(sum of the other terms / m) with m the count of maxima,
+    which is scipy.special.logsumexp's arithmetic, without its per-call overhead.
+    """
+    scaled = -SOFTMIN_SHARPNESS * slack
+    top = np.max(scaled, axis=0)
+    is_top = scaled == top
+    others = np.exp(np.where(is_top, -np.inf, scaled) - top)
+    rest = total(others, 0, as_last_axis=True)
+    if np.count_nonzero(is_top) == top.size:  # one maximum per run: m = 1, log(m) = 0
+        log_sum = np.log1p(rest)
+    else:
+        count = np.sum(is_top, axis=0, dtype=np.float64)
+        log_sum = np.log1p(np.where(rest == 0, rest, rest / count)) + np.log(count)
+    log_sum += top
+    if not np.all(np.isfinite(log_sum)):  # overflow or NaN: the direct formula, as scipy does
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            direct = np.log(total(np.exp(scaled), 0, as_last_axis=True))
+        log_sum = np.where(np.isfinite(log_sum), log_sum, direct)
+    others += is_top  # exp(a - a_max) is exactly 1 at the maxima
+    weights = others / total(others, 0, as_last_axis=True)
+    return -log_sum / SOFTMIN_SHARPNESS, weights
+
+
 def _ascend(objective: Callable[[Array], tuple[Array, Array]], start: Array, free: Array,
             iterations: int) -> tuple[Array, Array]:
     """Projected normalised gradient ascent on [0,1]^K with a per-run step that grows on
-    success (x1.5) and halves on failure; coordinates where `free` is False stay put."""
-    x = start
+    success (x1.5) and halves on failure; coordinates where `free` is False stay put.
+    Runs last: start and free are (K, N)."""
+    x = np.array(start, dtype=np.float64)
     value, gradient = objective(x)
-    step = np.full(x.shape[:-1], INITIAL_STEP)
+    step = np.full(x.shape[1:], INITIAL_STEP)
     for _ in range(iterations):
         direction = gradient * free
-        norm = np.sqrt(np.sum(direction * direction, axis=-1, keepdims=True))
-        direction = np.where(norm > 0, direction / np.where(norm > 0, norm, 1.0), 0.0)
-        candidate = np.clip(x + step[..., None] * direction, 0.0, 1.0)
+        norm = np.sqrt(total(direction * direction, 0, as_last_axis=True))
+        moving = norm > 0
+        if moving.all():
+            direction /= norm
+        else:
+            direction = np.where(moving, direction / np.where(moving, norm, 1.0), 0.0)
+        direction *= step
+        direction += x
+        candidate = np.clip(direction, 0.0, 1.0, out=direction)
         candidate_value, candidate_gradient = objective(candidate)
         better = candidate_value > value
-        x = np.where(better[..., None], candidate, x)
-        value = np.where(better, candidate_value, value)
-        gradient = np.where(better[..., None], candidate_gradient, gradient)
-        step = np.where(better, step * 1.5, step * 0.5)
+        np.copyto(x, candidate, where=better)
+        np.copyto(value, candidate_value, where=better)
+        np.copyto(gradient, candidate_gradient, where=better)
+        step *= np.where(better, STEP_GROWTH, STEP_SHRINK)
     return x, value
 
 
 def compromise_start(ideal: Array, salience: Array, weights: Array, status_quo: Array, free: Array) -> Array:
     """Weighted mean of ideal points, weights w_i s_ik; fixed or unwanted issues at the status quo."""
     mass = weights[..., None] * salience
-    total = mass.sum(axis=-2)
-    mean = np.sum(mass * ideal, axis=-2) / np.where(total > 0, total, 1.0)
-    return np.where(free & (total > 0), mean, status_quo)
+    total_mass = mass.sum(axis=-2)
+    mean = np.sum(mass * ideal, axis=-2) / np.where(total_mass > 0, total_mass, 1.0)
+    return np.where(free & (total_mass > 0), mean, status_quo)
 
 
 def solve_bargaining(ideal: Array, salience: Array, risk: Array, reservation: Array, weights: Array,
@@ -115,28 +214,38 @@ def solve_bargaining(ideal: Array, salience: Array, risk: Array, reservation: Ar
         free: (N, K) or (K,) bool, issues open to bargaining.
     """
     free = np.broadcast_to(free, status_quo.shape)
+    start = compromise_start(ideal, salience, weights, status_quo, free)
+    actors = _Utilities.runs_first(ideal, salience, risk)
+    floor = np.ascontiguousarray(reservation.T)  # (R, N)
+    free_t = np.ascontiguousarray(free.T)  # (K, N)
 
     def maximin(x: Array) -> tuple[Array, Array]:
-        slack = _slacks(x, ideal, salience, risk, reservation)
-        value = -logsumexp(-SOFTMIN_SHARPNESS * slack, axis=-1) / SOFTMIN_SHARPNESS
-        pull = softmax(-SOFTMIN_SHARPNESS * slack, axis=-1)
-        gradient = np.sum(pull[..., None] * utility_gradient(x, ideal, salience, risk), axis=-2)
-        return value, gradient
+        utilities, gradients = actors.at(x)
+        value, pull = softmin(utilities - floor)
+        return value, total(pull[:, None, :] * gradients, 0, as_last_axis=False)
 
-    start = compromise_start(ideal, salience, weights, status_quo, free)
-    compromise, _ = _ascend(maximin, start, free, MAXIMIN_ITERATIONS)
-    compromise_slack = _slacks(compromise, ideal, salience, risk, reservation).min(axis=-1)
-    zone_exists = compromise_slack > 0.0
+    compromise, _ = _ascend(maximin, start.T, free_t, MAXIMIN_ITERATIONS)
+    zone_exists = np.min(actors.at(compromise)[0] - floor, axis=0) > 0.0
 
-    def nash_product(x: Array) -> tuple[Array, Array]:
-        slack = _slacks(x, ideal, salience, risk, reservation)
-        feasible = np.all(slack > 0.0, axis=-1)
-        safe = np.where(slack > 0.0, slack, 1.0)
-        value = np.where(feasible, np.sum(weights * np.log(safe), axis=-1), -np.inf)
-        gradient = np.sum((weights / safe)[..., None] * utility_gradient(x, ideal, salience, risk), axis=-2)
-        return value, gradient
+    # The Nash product is only needed where the zone exists; elsewhere the compromise stands.
+    proposal = compromise.copy()
+    runs = np.flatnonzero(zone_exists)
+    if runs.size:
+        everyone = runs.size == zone_exists.size
+        inside = actors if everyone else actors.columns(runs)
+        inside_floor = floor if everyone else floor[:, runs]
+        inside_weights = np.ascontiguousarray(weights.T if everyone else weights[runs].T)
 
-    deal, _ = _ascend(nash_product, compromise, free & zone_exists[..., None], NASH_ITERATIONS)
-    proposal = np.where(zone_exists[..., None], deal, compromise)
-    min_slack = _slacks(proposal, ideal, salience, risk, reservation).min(axis=-1)
-    return BargainingOutcome(proposal=proposal, zone_exists=zone_exists, min_slack=min_slack)
+        def nash_product(x: Array) -> tuple[Array, Array]:
+            utilities, gradients = inside.at(x)
+            slack = utilities - inside_floor
+            positive = slack > 0.0
+            safe = np.where(positive, slack, 1.0)
+            value = np.where(np.all(positive, axis=0), total(inside_weights * np.log(safe), 0, as_last_axis=True),
+                             -np.inf)
+            return value, total((inside_weights / safe)[:, None, :] * gradients, 0, as_last_axis=False)
+
+        deal, _ = _ascend(nash_product, compromise[:, runs], free_t[:, runs], NASH_ITERATIONS)
+        proposal[:, runs] = deal
+    min_slack = np.min(actors.at(proposal)[0] - floor, axis=0)
+    return BargainingOutcome(proposal=np.ascontiguousarray(proposal.T), zone_exists=zone_exists, min_slack=min_slack)

@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from sim.bargaining import total
+
 Array = NDArray[np.float64]
 
 BISECTION_STEPS = 30
@@ -45,26 +47,46 @@ def inducement_leverage(proposal: Array, ideal: Array, salience: Array, risk: Ar
     interval starting at 0, found by bisection. Issues not free to bargain over
     do not move. Shapes: proposal (N, K); ideal, salience (N, A, K); risk,
     reservation (N, A); can_concede (A,) bool; free (N, K) or (K,); result (N, A_i, A_j).
+
+    Only the rows of actors who can concede are computed (the others are 0), in a
+    runs-last layout, with the arithmetic of `sim.utility.utility` term by term, so the
+    result is the plain evaluation's bit for bit at a fraction of its cost.
     """
-    direction = (ideal - proposal[:, None, :]) * free  # (N, A_j, K)
+    n_runs, n_actors = proposal.shape[0], ideal.shape[1]
+    leverage = np.zeros((n_runs, n_actors, n_actors))
+    conceders = np.flatnonzero(can_concede)
+    if conceders.size == 0:
+        return leverage
+    runs_last = lambda array: np.ascontiguousarray(np.moveaxis(array, 0, -1))  # noqa: E731
+    x_now = runs_last(proposal)  # (K, N)
+    ideal_t, salience_t, risk_t = runs_last(ideal), runs_last(salience), runs_last(risk)  # (A, K, N), (A, N)
+    direction = (ideal_t - x_now) * runs_last(np.broadcast_to(free, proposal.shape))  # (A_j, K, N)
+    own_ideal, own_salience = ideal_t[conceders, None], salience_t[conceders, None]  # (C, 1, K, N)
+    own_risk = risk_t[conceders, None, None]  # (C, 1, 1, N)
+    own_linear = bool(np.all(own_risk == 1.0))
 
-    def point(lam: Array) -> Array:  # lam (N, A_i, A_j) -> (N, A_i, A_j, K)
-        return proposal[:, None, None, :] + lam[..., None] * direction[:, None, :, :]
+    def point(lam: Array) -> Array:  # lam (C, A_j, N) -> outcomes (C, A_j, K, N)
+        moved = lam[:, :, None, :] * direction
+        moved += x_now
+        return moved
 
-    def own_utility(x: Array) -> Array:  # utility of i at x[:, i, j]
-        gap = np.abs(x - ideal[:, :, None, :]) ** risk[:, :, None, None]
-        return 1.0 - np.sum(salience[:, :, None, :] * gap, axis=-1)
+    def own_utility(x: Array) -> Array:  # u_i at x[i, j], (C, A_j, N)
+        gap = np.abs(x - own_ideal)
+        if not own_linear:
+            gap = gap ** own_risk
+        gap *= own_salience
+        return 1.0 - total(gap, 2, as_last_axis=True)
 
-    def target_utility(x: Array) -> Array:  # utility of j at x[:, i, j]
-        gap = np.abs(x - ideal[:, None, :, :]) ** risk[:, None, :, None]
-        return 1.0 - np.sum(salience[:, None, :, :] * gap, axis=-1)
+    def target_utility(x: Array) -> Array:  # u_j at x[i, j], (C, A_j, N)
+        gap = np.abs(x - ideal_t) ** risk_t[:, None, :]
+        return 1.0 - total(salience_t * gap, 2, as_last_axis=True)
 
-    shape = (proposal.shape[0], ideal.shape[1], ideal.shape[1])
-    zero = np.zeros(shape)
-    floor = reservation[:, :, None]
+    shape = (conceders.size, n_actors, n_runs)
+    zero, one = np.zeros(shape), np.ones(shape)
+    floor = runs_last(reservation)[conceders, None, :]
     acceptable_now = own_utility(point(zero)) >= floor
-    all_the_way = own_utility(point(np.ones(shape))) >= floor
-    low, high = zero, np.ones(shape)
+    all_the_way = own_utility(point(one)) >= floor
+    low, high = zero, one
     for _ in range(BISECTION_STEPS):
         middle = 0.5 * (low + high)
         ok = own_utility(point(middle)) >= floor
@@ -72,6 +94,5 @@ def inducement_leverage(proposal: Array, ideal: Array, salience: Array, risk: Ar
         high = np.where(ok, high, middle)
     lam = np.where(all_the_way, 1.0, low)
     gain = target_utility(point(lam)) - target_utility(point(zero))
-    valid = acceptable_now & can_concede[None, :, None]
-    leverage = np.where(valid, np.maximum(gain, 0.0), 0.0)
-    return leverage * (1.0 - np.eye(shape[-1]))
+    leverage[:, conceders, :] = np.moveaxis(np.where(acceptable_now, np.maximum(gain, 0.0), 0.0), -1, 0)
+    return leverage * (1.0 - np.eye(n_actors))
