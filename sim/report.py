@@ -112,21 +112,33 @@ BOOT = r"""
                 modeBarButtonsToRemove: ['select2d', 'lasso2d', 'autoScale2d']};
   var started = performance.now();
   var plots = Array.prototype.slice.call(document.querySelectorAll('div.plot[data-figure]'));
-  var drawn = plots.map(function (div) {
+  var waiting = plots.slice();
+  var drawn = [];
+  function draw(div) {
     var figure = JSON.parse(document.getElementById(div.getAttribute('data-figure')).textContent);
     var layout = figure.layout || {};
     if (figure.template !== null && figure.template !== undefined) { layout.template = templates[figure.template]; }
     if (div.clientWidth < 600) { narrow(layout); }
     var options = Object.assign({}, config, {toImageButtonOptions: {filename: div.id, scale: 2}});
-    return Plotly.newPlot(div, figure.data, layout, options);
-  });
-  Promise.all(drawn).then(function () {
-    window.reportRenderMs = performance.now() - started;
-    document.documentElement.setAttribute('data-rendered', String(plots.length));
-  }, function (error) {
+    drawn.push(Plotly.newPlot(div, figure.data, layout, options));
+  }
+  // One figure per task, top first, so the browser paints each as soon as it is drawn.
+  function drawNext() {
+    if (waiting.length) {
+      try { draw(waiting.shift()); } catch (error) { failed(error); return; }
+      setTimeout(drawNext, 0);
+      return;
+    }
+    Promise.all(drawn).then(function () {
+      window.reportRenderMs = performance.now() - started;
+      document.documentElement.setAttribute('data-rendered', String(plots.length));
+    }, failed);
+  }
+  function failed(error) {
     document.documentElement.setAttribute('data-rendered', 'error');
     console.error(error);
-  });
+  }
+  drawNext();
   // On a phone the section heading above each figure stands in for its title; fonts and margins shrink.
   function narrow(layout) {
     layout.title = {text: ''};
@@ -142,6 +154,7 @@ BOOT = r"""
   }
   var printWidth = 690;
   window.addEventListener('beforeprint', function () {
+    while (waiting.length) { draw(waiting.shift()); }
     plots.forEach(function (div) { Plotly.relayout(div, {width: printWidth}); });
   });
   window.addEventListener('afterprint', function () {

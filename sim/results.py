@@ -43,23 +43,40 @@ def describe_position(scenario, position: dict[str, float]) -> str:  # noqa: ANN
 
 
 def outcome_sentence(summary: dict[str, Any], scenario) -> str:  # noqa: ANN001
-    """The outcome in one sentence, for report headers and indexes."""
-    deal = summary["deal"]
-    ceasefire = summary["ceasefire"]
+    """The outcome in one sentence, for report headers and indexes: when a deal came and what it says,
+    and what became of the ceasefire, in the order they happened."""
+    unit = "day" if scenario.time.step == "day" else "week"
+
+    def when(step: int, date: str) -> str:
+        return f"in the first {unit} ({date})" if step == 0 else f"in {unit} {step} ({date})"
+
+    def span(count: int) -> str:
+        return f"all {count} {unit}s" if count != 1 else f"the one {unit}"
+
+    deal, ceasefire, steps = summary["deal"], summary["ceasefire"], summary["steps"]
+    collapsed, held = ceasefire["collapsed_step"], ceasefire["held_steps"]
+    has_ceasefire = scenario.battlefield is not None
     if deal["reached"]:
-        text = f"A deal was reached in week {deal['step']} ({deal['date']}): {describe_position(scenario, deal['position'])}."
-    else:
-        text = "No deal was reached."
-    if scenario.battlefield is not None:
-        if ceasefire["collapsed_step"] is not None:
-            text += f" The ceasefire collapsed in week {ceasefire['collapsed_step']} ({ceasefire['collapsed_date']})."
-        elif ceasefire["held_steps"] > 0:
-            text += f" The ceasefire held for all {ceasefire['held_steps']} weeks it was in force."
-        else:
-            text += " There was no ceasefire."
-    if scenario.time.step == "day":
-        text = text.replace("week", "day").replace("weeks", "days")
-    return text
+        terms = describe_position(scenario, deal["position"])
+        reached = when(deal["step"], deal["date"])
+        if not has_ceasefire or (collapsed is None and held == 0):
+            return f"A deal was reached {reached}: {terms}."
+        if collapsed is None:
+            kept = "throughout" if held >= steps else f"for {span(held)} it was in force"
+            return f"A deal was reached {reached} and the ceasefire held {kept}: {terms}."
+        fell = when(collapsed, ceasefire["collapsed_date"])
+        if collapsed <= deal["step"]:
+            return f"The ceasefire collapsed {fell}, yet a deal was reached {reached}: {terms}."
+        return f"A deal was reached {reached}: {terms}; the ceasefire collapsed {fell}."
+    text = f"No deal was reached in {steps} {unit}{'s' if steps != 1 else ''}"
+    if not has_ceasefire:
+        return text + "."
+    if collapsed is not None:
+        return text + f", and the ceasefire collapsed {when(collapsed, ceasefire['collapsed_date'])}."
+    if held > 0:
+        return text + (", but the ceasefire held throughout." if held >= steps
+                       else f", but the ceasefire held for {span(held)} it was in force.")
+    return text + ", and there was no ceasefire."
 
 
 def _clean(value: float) -> float | None:

@@ -155,7 +155,8 @@ def test_actors_keep_their_colour_in_every_figure(march):
     gain = sections["deal-against-alternative"].figure
     dots = next(t for t in gain.data if t.name == "value of the deal")
     assert list(dots.marker.color) == [colour_of(a) for a in ids]
-    offers = [t for t in sections["deal-value"].figure.data if t.name and t.name.startswith("value of the deal on offer")]
+    offers = [t for t in sections["deal-value"].figure.data
+              if t.name and t.name.startswith("value of the deal on offer")]
     assert [t.line.color for t in offers] == [colour_of(a) for a in ids]
     ideal = next(t for t in sections["issue-space"].figure.data if t.name == "ideal point of each actor")
     assert list(ideal.marker.color) == [colour_of(a) for a in ids]
@@ -308,3 +309,36 @@ def test_cli_run_into_reports_rebuilds_the_index(tmp_path):
     outcome = json.loads((folder / "summary.json").read_text(encoding="utf-8"))["outcome"]
     assert 'href="march/report.html"' in index and esc(outcome) in index
     assert "index:" in done.stdout
+
+
+# --- the outcome sentence ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("deal_step", "collapsed", "held", "expected"), [
+    (6, None, 30, "A deal was reached in week 6 (2016-04-09) and the ceasefire held throughout: Assad keeps a "
+                  "ceremonial role as head of state; arms flow cut off; sanctions unchanged."),
+    (0, None, 12, "A deal was reached in the first week (2016-02-27) and the ceasefire held for all 12 weeks it "
+                  "was in force: "),
+    (6, 3, 3, "The ceasefire collapsed in week 3 (2016-03-19), yet a deal was reached in week 6 (2016-04-09): "),
+    (6, 9, 9, "; the ceasefire collapsed in week 9 (2016-04-30)."),
+    (None, 2, 2, "No deal was reached in 30 weeks, and the ceasefire collapsed in week 2 (2016-03-12)."),
+    (None, None, 0, "No deal was reached in 30 weeks, and there was no ceasefire."),
+    (None, None, 30, "No deal was reached in 30 weeks, but the ceasefire held throughout."),
+])
+def test_outcome_sentence_reads_as_one_sentence_in_the_order_things_happened(march, deal_step, collapsed, held,
+                                                                              expected):
+    from sim.results import outcome_sentence
+
+    scenario = march.scenario
+    date = scenario.time.date_of
+    summary = {
+        "steps": 30,
+        "deal": {"reached": deal_step is not None, "step": deal_step,
+                 "date": date(deal_step).isoformat() if deal_step is not None else None,
+                 "position": {"assad_role": 0.45, "arms_flow": 0.0, "sanctions": 0.0}},
+        "ceasefire": {"held_steps": held, "collapsed_step": collapsed,
+                      "collapsed_date": date(collapsed).isoformat() if collapsed is not None else None},
+    }
+    sentence = outcome_sentence(summary, scenario)
+    assert expected in sentence
+    assert sentence.count(". ") == 0 and sentence.endswith(".")
