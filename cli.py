@@ -104,10 +104,8 @@ def run(
     debug: DebugOpt = False,
 ) -> None:
     """Run one scenario and write report.html, summary.json and timeseries.csv."""
-    from sim.api import write_run_outputs
     from sim.loader import load_scenario
     from sim.outputs import check_output_folder
-    from sim.results import run_scenario
 
     path = _resolve_scenario(scenario)
 
@@ -115,6 +113,9 @@ def run(
         loaded = load_scenario(path)
         folder = out_dir if out_dir is not None else REPORTS / path.stem
         check_output_folder(folder, force)  # before the run, not after it
+        from sim.api import write_run_outputs  # the model and report libraries load only for a good scenario
+        from sim.results import run_scenario
+
         with err.status(f"running {loaded.scenario.name} ...", spinner="dots"):
             result = run_scenario(loaded, seed=seed)
             written = write_run_outputs(result, folder, force=force)

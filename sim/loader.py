@@ -151,6 +151,7 @@ class _Open:
     anchor: str | None
     size: int = 1  # values inside, counting what aliases repeat
     key: str | None = None  # mapping: the key whose value comes next
+    key_mark: Any = None  # where that key is written
     key_lines: dict[str, int] = field(default_factory=dict)
 
 
@@ -178,6 +179,8 @@ class _Composer:
             return self._events(parser)
         except yaml.MarkedYAMLError as error:
             raise self._syntax_error(error) from None
+        except yaml.reader.ReaderError as error:
+            raise self._character_error(error) from None
         except yaml.YAMLError as error:
             raise ScenarioError(self.file, f"not valid YAML: {_problem(error)}") from None
         finally:
@@ -215,8 +218,10 @@ class _Composer:
                 continue
             path = self._child_path(top)
             self._count(1, event.start_mark, path)
-            if not isinstance(event, yaml.AliasEvent):
-                self.locations[path] = (self.file, *_at(event.start_mark))
+            # A mapping entry is located at its key (where an unknown or misspelt field is written,
+            # and on the field's line even when its value starts on the next one); a list item at itself.
+            mark = top.key_mark if top is not None and isinstance(top.value, dict) else event.start_mark
+            self.locations[path] = (self.file, *_at(mark))
             if isinstance(event, yaml.ScalarEvent):
                 value = self._scalar(event, path)
                 if event.anchor is not None:
@@ -227,7 +232,6 @@ class _Composer:
                     self._place(stack, value, 1)
             elif isinstance(event, yaml.AliasEvent):
                 value, size = self._alias(event, stack, path)
-                self.locations.setdefault(path, (self.file, *_at(event.start_mark)))
                 self._count(size - 1, event.start_mark, path)
                 if top is None:
                     root = value
@@ -280,6 +284,7 @@ class _Composer:
                             event.start_mark, (*path, key), "give each key once.")
         top.key_lines[key] = event.start_mark.line + 1
         top.key = key
+        top.key_mark = event.start_mark
 
     def _scalar(self, event: Any, path: FieldPath) -> Any:
         tag = event.tag
@@ -320,6 +325,17 @@ class _Composer:
         if mark is not None and self._tab_near(mark):
             hint = "the file uses a tab character here; indent with spaces only."
         return ScenarioError(self.file, f"not valid YAML: {_problem(error)}", line=line, column=column, hint=hint)
+
+    def _character_error(self, error: yaml.reader.ReaderError) -> ScenarioError:
+        """A character YAML does not allow (control characters other than tab and newline)."""
+        index = next((i for i, char in enumerate(self.text) if ord(char) == error.character), None)
+        line = column = None
+        if index is not None:
+            line = self.text.count("\n", 0, index) + 1
+            column = index - (self.text.rfind("\n", 0, index) + 1) + 1
+        return ScenarioError(self.file, f"not valid YAML: the character U+{error.character:04X} is not allowed "
+                             f"({error.reason})", line=line, column=column,
+                             hint="remove it; a scenario is plain text.")
 
     def _tab_near(self, mark: Any) -> bool:
         lines = self.text.split("\n", mark.line + 1)
@@ -612,9 +628,10 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     except ValidationError as error:
         raise _from_validation_error(error, locations, file) from None
     check_references(scenario, locations, file)
-    from sim.uncertainty import check_uncertain  # late import: uncertainty needs the schema only
+    if scenario.uncertain:
+        from sim.uncertainty import check_uncertain  # late: it loads scipy.stats, a second of start-up
 
-    check_uncertain(scenario, locations, file, _error_at)
+        check_uncertain(scenario, locations, file, _error_at)
     digest = hashlib.sha256(read_bytes(path)).hexdigest()
     return LoadedScenario(scenario=scenario, path=path, sha256=digest, locations=locations, raw=document)
 
