@@ -231,6 +231,14 @@ def _runs_of(flags: list[bool]) -> list[tuple[int, int]]:
     return runs
 
 
+def row_gap(height: int, rows: int, gap_px: int = 52, chrome_px: int = 230) -> float:
+    """make_subplots' vertical_spacing (a share of the plotting height) that leaves `gap_px` pixels between
+    rows, room for a subplot title; `chrome_px` is what the title, margins and legend take."""
+    if rows < 2:
+        return 0.0
+    return min(0.3, gap_px / max(height - chrome_px, 1), 0.9 / (rows - 1))
+
+
 def _layout(fig: go.Figure, title: str, height: int, legend: bool = True) -> go.Figure:
     """Title at the top left, legend under the plot, our template, a fixed height (width follows the page)."""
     fig.update_layout(
@@ -337,7 +345,7 @@ def deal_gain_figure(comparisons: Sequence[DealComparison], moment: str) -> go.F
     low, high = min(values), max(values)
     fig.update_xaxes(title_text="utility of the outcome to the actor<br>(0 = worst, 1 = its ideal)", zeroline=True,
                      range=[round(low - 0.04 - 0.05 * (high - low), 3), round(high + 0.06 + 0.12 * (high - low), 3)])
-    return _layout(fig, f"Deal value against the alternative, {esc(moment)}", 110 + 52 * len(comparisons))
+    return _layout(fig, f"Deal value against the alternative, {esc(moment)}", max(300, 170 + 50 * len(comparisons)))
 
 
 def deal_value_figure(timeseries: pd.DataFrame, actor_ids: tuple[str, ...], names: dict[str, str],
@@ -350,10 +358,11 @@ def deal_value_figure(timeseries: pd.DataFrame, actor_ids: tuple[str, ...], name
     every party whose consent is required values at least at its reservation).
     """
     rows = len(actor_ids)
+    height = 170 + 175 * rows
     titles = [f"<b style='color:{colour_of(a)}'>{esc(names[a])}</b>{' (consent required)' if required[a] else ''}"
               for a in actor_ids]
     fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, subplot_titles=titles,
-                        vertical_spacing=min(0.06, 0.3 / max(rows - 1, 1)))
+                        vertical_spacing=row_gap(height, rows))
     timeline = Timeline.of(timeseries)
     steps = _step_rows(timeseries)
     shade_steps(fig, timeline.dates, steps["zone_exists"].astype(bool).tolist(), ZONE_FILL,
@@ -402,7 +411,7 @@ def deal_value_figure(timeseries: pd.DataFrame, actor_ids: tuple[str, ...], name
     fig.update_xaxes(title_text="date (one point per week)" if timeline.stride_ms == 7 * DAY_MS else "date",
                      row=rows, col=1)
     fig.update_layout(hovermode="x unified")
-    _layout(fig, "Deal on offer against each actor's alternative, week by week", 170 + 175 * rows)
+    _layout(fig, "Deal on offer against each actor's alternative, week by week", height)
     return fig.update_layout(margin_t=64 + SUBPLOT_TITLE_ROOM)
 
 
@@ -456,7 +465,8 @@ def leverage_over_time_figure(coercive: np.ndarray, inducement: np.ndarray, acto
         for j, b in enumerate(actor_ids) if i != j][:1]
     labels = [label for _, _, label in pairs]
     top = float(max(np.max(coercive), np.max(inducement), 1e-4))
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1,
+    height = 190 + 2 * (60 + 19 * len(pairs))
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=row_gap(height, 2),
                         subplot_titles=["<b>coercive</b>: can worsen the other's alternative",
                                         "<b>inducement</b>: can sweeten the other's deal"])
     x = timeline.x()
@@ -473,8 +483,7 @@ def leverage_over_time_figure(coercive: np.ndarray, inducement: np.ndarray, acto
     mark_events(fig, marks, above=SUBPLOT_TITLE_ROOM)
     _date_axis(fig)
     fig.update_xaxes(title_text="date", row=2, col=1)
-    _layout(fig, "Leverage of each actor over each other, week by week (utility units)",
-            190 + 2 * (60 + 19 * len(pairs)), legend=False)
+    _layout(fig, "Leverage of each actor over each other, week by week (utility units)", height, legend=False)
     return fig.update_layout(margin_t=64 + SUBPLOT_TITLE_ROOM)
 
 

@@ -328,12 +328,17 @@ def run_marks(result: RunResult) -> list[TimeMark]:
     return sorted(marks, key=lambda m: (m.step, m.kind != "event"))
 
 
+def when(step: int, date: str, step_word: str = "week") -> str:
+    """'week 6 (2016-04-09)', or 'first week (...)' for step 0, as the outcome sentence says it."""
+    return f"first {step_word} ({date})" if step == 0 else f"{step_word} {step} ({date})"
+
+
 def marks_key(marks: Sequence[TimeMark], step_word: str = "week") -> str:
     """The key to the marks on the time axes, as an HTML list."""
     if not marks:
         return ""
     items = "".join(
-        f'<li><span class="badge {esc(m.kind)}">{esc(m.badge)}</span>{esc(step_word)} {m.step} ({esc(m.date)}): '
+        f'<li><span class="badge {esc(m.kind)}">{esc(m.badge)}</span>{esc(when(m.step, m.date, step_word))}: '
         f"{esc(m.label)}</li>" for m in marks)
     return f'<ol class="key" aria-label="marks on the time axes">{items}</ol>'
 
@@ -440,6 +445,9 @@ def _comparison_caption(comparisons: Sequence[DealComparison], deal_reached: boo
         text += f"It is for no one: {_names(worse)} would rather fight on. "
     text += ("A deal needs every party marked * to stand right of its reservation mark (its alternative plus what "
              "it still demands, less its negotiator's stake).")
+    short = [c.name for c in comparisons if c.reservation is not None and c.deal_value < c.reservation]
+    if short and not deal_reached:
+        text += f" Here the offer falls short of what {_names(short)} insisted on: hence no deal."
     return text
 
 
@@ -449,7 +457,8 @@ def _leverage_caption(coercive: np.ndarray, inducement: np.ndarray, actor_ids: S
             "(an 'or else'), the lower the power to sweeten its deal. ")
     without = [names[a] for i, a in enumerate(actor_ids) if not np.any(coercive[:, i, :] > 5e-5)]
     if without:
-        text += f"No coercive leverage at any time: {_names(without)}; such a side can only sweeten its offer. "
+        text += (f"No coercive leverage at any time: {_names(without)}; a side without it can only sweeten its "
+                 "offer. ")
     total = coercive[-1] + inducement[-1]
     if total.max() > 0:
         i, j = np.unravel_index(int(np.argmax(total)), total.shape)
@@ -482,7 +491,7 @@ def run_sections(result: RunResult) -> list[Section]:
     last_step = int(series["step"].max())
     moment_step = deal["step"] if deal["reached"] else last_step
     moment_date = scenario.time.date_of(moment_step).isoformat()
-    moment = (f"when the deal was reached ({_step_word(result)} {moment_step}, {moment_date})" if deal["reached"]
+    moment = (f"when the deal was reached, {when(moment_step, moment_date, _step_word(result))}" if deal["reached"]
               else f"in the last {_step_word(result)} ({moment_date}), with no deal reached")
     comparisons = deal_comparison_at(series, moment_step, actor_ids, names, required)
     sections = [
