@@ -98,6 +98,10 @@ def project_arms_stock(stock: Array, inflow: Array, burn: Array, horizon: Array)
     "little choice" but the ceasefire).
     """
     remaining = (1.0 - burn) ** horizon
-    safe_burn = np.where(burn > 0, burn, 1.0)
-    refilled = np.where(burn > 0, inflow * (1.0 - remaining) / safe_burn, inflow * horizon)
-    return stock * remaining + refilled
+    # (1 - (1-b)^h) / b as -expm1(h log1p(-b)) / b: the direct form cancels to 0 for a tiny burn
+    # (1 - 1e-17 rounds to 1), dropping the whole inflow; b = 0 and b = 1 take their exact limits.
+    partial = (burn > 0) & (burn < 1)
+    safe_burn = np.where(partial, burn, 0.5)
+    steps_refilled = np.where(partial, -np.expm1(horizon * np.log1p(-safe_burn)) / safe_burn,
+                              np.where(burn > 0, np.where(horizon > 0, 1.0, 0.0), horizon))
+    return stock * remaining + inflow * steps_refilled
