@@ -132,6 +132,42 @@ def run(
 
 
 @app.command()
+def compare(
+    scenario_a: Annotated[Path, typer.Argument(help="Scenario A (drawn solid).", show_default=False)],
+    scenario_b: Annotated[Path, typer.Argument(help="Scenario B (drawn dashed).", show_default=False)],
+    out_dir: Annotated[Optional[Path], typer.Option("--out", "-o", help="Output folder. Default: reports/<A>_vs_<B>.",
+                                                    show_default=False)] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Random seed for both (default: each scenario's own).",
+                                                min=0)] = None,
+    force: Annotated[bool, typer.Option("--force", help="Write into a folder that holds other files.")] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Run two scenarios and write one report of them side by side (report.html, comparison.json)."""
+    from sim.loader import load_scenario
+    from sim.outputs import check_output_folder
+
+    path_a, path_b = _resolve_scenario(scenario_a), _resolve_scenario(scenario_b)
+
+    def action() -> None:
+        load_scenario(path_a), load_scenario(path_b)  # both must be valid before anything runs
+        folder = out_dir if out_dir is not None else REPORTS / f"{path_a.stem}_vs_{path_b.stem}"
+        check_output_folder(folder, force)
+        from sim.compare import compare_scenarios, comparison_outcome, comparison_data, write_comparison
+        from sim.report_index import refresh_index
+
+        with err.status("running both scenarios ...", spinner="dots"):
+            comparison = compare_scenarios(path_a, path_b, seed=seed)
+            written = write_comparison(comparison, folder, force=force)
+        out.print(comparison_outcome(comparison_data(comparison)), highlight=False, markup=False)
+        out.print(f"report: {next(p for p in written if p.name == 'report.html')}", highlight=False, markup=False)
+        index = refresh_index(folder)
+        if index is not None:
+            out.print(f"index: {index}", highlight=False, markup=False)
+
+    guarded(debug, action)
+
+
+@app.command()
 def validate(
     files: Annotated[list[Path], typer.Argument(help="Scenario files to check.", show_default=False)],
     debug: DebugOpt = False,

@@ -126,8 +126,8 @@ def test_fact_1_march_ceasefire_holds_with_the_embargo_and_survives_the_withdraw
     opposition "little choice but to go along with the ceasefire"; the ceasefire proved "far more effective
     than anyone had expected"; Putin withdrew "the bulk" of his aircraft on 14 March.
     Checked: summary.json `ceasefire.collapsed_step` is null in most seeds, no arms reach the opposition
-    while it holds (time series `arms_inflow`), and the withdrawal does not raise the probability of collapse (time series
-    `collapse_probability`) above that of the same ceasefire without it.
+    while it holds (time series `arms_inflow`), and the withdrawal does not raise the probability of
+    collapse (time series `collapse_probability`) above that of the same ceasefire without it.
     """
     march = shipped(MARCH)
     no_withdrawal = shipped("ceasefire_2016_03_no_withdrawal.yaml")

@@ -1,0 +1,99 @@
+"""`compare`: two scenarios run and written side by side, from the API and from the real CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sim.compare import compare_scenarios, comparison_data, comparison_report, paired, write_comparison
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+OIL = SCENARIOS / "deal_saudi_russia_oil_cap.yaml"
+TURKEY = SCENARIOS / "deal_turkey_russia_reconciliation.yaml"
+MARCH = SCENARIOS / "ceasefire_2016_03.yaml"
+SLOW = SCENARIOS / "ceasefire_2016_03_slow_return.yaml"
+
+
+def test_paired_takes_b_minus_a_only_for_numbers() -> None:
+    assert paired(0.25, 0.75) == {"a": 0.25, "b": 0.75, "difference": 0.5}
+    assert paired(3, 1)["difference"] == -2
+    assert paired(None, 0.5)["difference"] is None
+    assert paired(True, False)["difference"] is None
+
+
+@pytest.fixture(scope="module")
+def march_against_slow_return():
+    return compare_scenarios(MARCH, SLOW)
+
+
+def test_differences_are_those_of_the_two_summaries(march_against_slow_return) -> None:
+    comparison = march_against_slow_return
+    data = comparison_data(comparison)
+    a, b = comparison.a.summary, comparison.b.summary
+    assert data["a"]["file"] == MARCH.name and data["b"]["file"] == SLOW.name
+    for issue, pair in data["deal"]["position"].items():
+        assert pair["a"] == a["deal"]["position"][issue]
+        assert pair["difference"] == pytest.approx(b["deal"]["position"][issue] - a["deal"]["position"][issue])
+    us = data["actors"]["us"]["utility_of_deal"]
+    expected = b["actors"]["us"]["utility_of_deal"] - a["actors"]["us"]["utility_of_deal"]
+    assert us["difference"] == pytest.approx(expected)
+    russia_over_us = data["leverage"]["russia->us"]["total"]
+    assert russia_over_us["a"] == a["leverage"]["russia"]["us"]
+    assert data["summaries"]["a"] == a
+    # Porter's claim, read off the comparison: a slow return costs Russia leverage and moves the deal to the US.
+    assert russia_over_us["difference"] < 0
+    assert data["deal"]["position"]["assad_role"]["difference"] > 0
+
+
+def test_report_pairs_both_scenarios_on_one_page(march_against_slow_return) -> None:
+    comparison = march_against_slow_return
+    page = comparison_report(comparison)
+    assert page.count("<script>") == 2  # plotly.js once, the drawing script once
+    for result in comparison.runs:
+        assert result.summary["outcome"].split(":")[0] in page
+    for anchor in ("differences", "actors", "leverage-table", "deal-value", "control", "proposals", "leverage-a",
+                   "leverage-b", "issues-a", "issues-b"):
+        assert f'id="{anchor}"' in page
+    assert "https://" not in page.split("<script>")[0]  # nothing fetched before the scripts
+
+
+def test_scenarios_without_a_war_have_no_ceasefire_to_compare() -> None:
+    data = comparison_data(compare_scenarios(OIL, TURKEY))
+    assert data["deal"]["reached"] == {"a": True, "b": True, "difference": None}
+    assert data["ceasefire"]["held_steps"] == {"a": None, "b": None, "difference": None}
+    assert data["control"]["a"] is None
+    assert set(data["deal"]["position"]) == {"production_cap", "burden_on_saudi", "assad_role", "measures_lifted",
+                                             "apology"}
+
+
+def test_written_folder_holds_the_report_and_the_json(tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    written = write_comparison(compare_scenarios(OIL, TURKEY), folder)
+    assert {p.name for p in written} >= {"report.html", "comparison.json", "summary.json"}
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    assert summary["kind"] == "compare" and len(summary["scenarios"]) == 2
+
+
+def test_cli_compare_writes_a_report(tmp_path: Path) -> None:
+    folder = tmp_path / "cmp"
+    command = [sys.executable, str(ROOT / "cli.py"), "compare", str(OIL), str(TURKEY), "--out", str(folder)]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "A: deal in week 0; B: deal in week 0." in done.stdout
+    data = json.loads((folder / "comparison.json").read_text(encoding="utf-8"))
+    assert data["b"]["name"].startswith("Turkish-Russian reconciliation")
+    assert (folder / "report.html").stat().st_size > 100_000
+
+
+def test_cli_compare_refuses_a_bad_scenario_and_writes_nothing(tmp_path: Path) -> None:
+    folder = tmp_path / "cmp"
+    done = subprocess.run([sys.executable, str(ROOT / "cli.py"), "compare", str(OIL), str(tmp_path / "missing.yaml"),
+                           "--out", str(folder)], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert done.returncode == 2
+    assert "missing.yaml" in done.stderr and "Traceback" not in done.stderr
+    assert not folder.exists()
