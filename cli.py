@@ -152,7 +152,7 @@ def compare(
         load_scenario(path_a), load_scenario(path_b)  # both must be valid before anything runs
         folder = out_dir if out_dir is not None else REPORTS / f"{path_a.stem}_vs_{path_b.stem}"
         check_output_folder(folder, force)
-        from sim.compare import compare_scenarios, comparison_outcome, comparison_data, write_comparison
+        from sim.compare import compare_scenarios, comparison_data, comparison_outcome, write_comparison
         from sim.report_index import refresh_index
 
         with err.status("running both scenarios ...", spinner="dots"):
@@ -211,6 +211,38 @@ def list_scenarios(
     guarded(debug, action)
 
 
+def _with_partial_overrides(document: dict) -> dict:
+    """The schema, where a file with `extends:` may give any subset of the fields at any depth (its parent gives
+    the rest) and `null` to delete one: such files are checked against a copy of every definition without
+    `required` or minimum sizes, each field also accepting null."""
+    def nullable(node: object) -> dict:
+        return {"anyOf": [lenient(node), {"type": "null"}]}
+
+    def lenient(node: object) -> object:
+        if isinstance(node, list):
+            return [lenient(value) for value in node]
+        if not isinstance(node, dict):
+            return node
+        out = {}
+        for key, value in node.items():
+            if key in ("required", "minProperties", "minItems"):
+                continue
+            if key == "$ref":
+                out[key] = value.replace("#/$defs/", "#/$defs/Partial")
+            elif key == "properties":
+                out[key] = {name: nullable(field) for name, field in value.items()}
+            elif key == "additionalProperties" and isinstance(value, dict):
+                out[key] = nullable(value)
+            else:
+                out[key] = lenient(value)
+        return out
+
+    definitions = document.pop("$defs", {})
+    header = {key: document.pop(key) for key in ("$schema", "title", "description") if key in document}
+    return {**header, "$defs": {**definitions, **{f"Partial{name}": lenient(d) for name, d in definitions.items()}},
+            "if": {"required": ["extends"]}, "then": lenient(document), "else": document}
+
+
 @app.command()
 def schema(debug: DebugOpt = False) -> None:
     """Print the scenario format as JSON Schema (for editors and validators)."""
@@ -221,7 +253,7 @@ def schema(debug: DebugOpt = False) -> None:
         document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         document["properties"]["extends"] = {"type": "string",
                                              "description": "Another scenario file this one overrides."}
-        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+        sys.stdout.write(json.dumps(_with_partial_overrides(document), indent=2) + "\n")
 
     guarded(debug, action)
 
