@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 # The default cast, and actors scenarios are likely to add, keep these colours in every figure and report.
 ACTOR_COLOURS = {
@@ -165,28 +164,55 @@ def as_marks(marks: Sequence[TimeMark | tuple[int, str, str]]) -> list[TimeMark]
     return out
 
 
-def mark_events(fig: go.Figure, marks: Sequence[TimeMark | tuple[int, str, str]], rows: int = 1,
-                xref: str = "x", above: int = 2) -> None:
-    """Vertical lines at each mark across the whole figure, each with a numbered badge on top.
+def mark_layout(marks: Sequence[TimeMark | tuple[int, str, str]], xref: str = "x",
+                above: int = 2) -> tuple[list[dict], list[dict]]:
+    """Shapes and annotations marking each event on a date axis: a vertical line across the whole figure
+    and a numbered badge on top whose hover text is the mark's full label.
 
-    One line per mark spans every row (the rows of our time figures share their x axis); hovering
-    a badge shows the mark's full label. `above` lifts the badges (pixels) clear of subplot titles.
-    `rows` is accepted for callers of the older signature.
+    `above` lifts the badges (pixels) clear of subplot titles.
     """
-    del rows
+    shapes, annotations = [], []
     placed: list[pd.Timestamp] = []
     for mark in as_marks(marks):
         style = MARK_STYLE.get(mark.kind, MARK_STYLE["event"])
         when = pd.Timestamp(mark.date)
-        fig.add_shape(type="line", xref=xref, yref="paper", x0=mark.date, x1=mark.date, y0=0, y1=1,
-                      line=style, layer="above")
+        shapes.append(dict(type="line", xref=xref, yref="paper", x0=mark.date, x1=mark.date, y0=0, y1=1,
+                           line=style, layer="above"))
         # Badges of marks within a fortnight of each other are staggered so both stay readable.
         crowded = sum(1 for other in placed if abs((when - other).days) < 14)
         placed.append(when)
-        fig.add_annotation(x=mark.date, xref=xref, y=1, yref="paper", yanchor="bottom", yshift=above + 18 * crowded,
-                           text=f"<b>{esc(mark.badge)}</b>", showarrow=False, font=dict(size=11, color="white"),
-                           bgcolor=style["color"], borderpad=2,
-                           hovertext=f"{esc(mark.date)}: {esc(mark.label)}")
+        annotations.append(dict(x=mark.date, xref=xref, y=1, yref="paper", yanchor="bottom",
+                                yshift=above + 18 * crowded, text=f"<b>{esc(mark.badge)}</b>", showarrow=False,
+                                font=dict(size=11, color="white"), bgcolor=style["color"], borderpad=2,
+                                hovertext=f"{esc(mark.date)}: {esc(mark.label)}"))
+    return shapes, annotations
+
+
+def mark_events(fig: go.Figure, marks: Sequence[TimeMark | tuple[int, str, str]], rows: int = 1,
+                xref: str = "x", above: int = 2) -> None:
+    """Mark each event on a figure's date axis (see `mark_layout`); one line per mark spans every row.
+
+    `rows` is accepted for callers of the older signature.
+    """
+    del rows
+    shapes, annotations = mark_layout(marks, xref, above)
+    fig.update_layout(shapes=[*fig.layout.shapes, *shapes], annotations=[*fig.layout.annotations, *annotations])
+
+
+def shade_layout(dates: Sequence[str], flags: Sequence[bool], colour: str) -> list[dict]:
+    """Rectangles across the whole figure over the dates where `flags` holds (half a step either side)."""
+    timeline = Timeline(tuple(dates))
+    half = timeline.half_step()
+    return [dict(type="rect", xref="x", yref="paper", x0=(pd.Timestamp(dates[start]) - half).isoformat(),
+                 x1=(pd.Timestamp(dates[end]) + half).isoformat(), y0=0, y1=1, fillcolor=colour, line_width=0,
+                 layer="below")
+            for start, end in _runs_of(list(flags))]
+
+
+def legend_swatch(label: str, colour: str) -> dict:
+    """A legend entry (a square) for something drawn as a shape, which has none of its own."""
+    return dict(type="scatter", x=[None], y=[None], mode="markers", name=label, hoverinfo="skip",
+                marker=dict(size=13, symbol="square", color=_opaque(colour)))
 
 
 def shade_steps(fig: go.Figure, dates: Sequence[str], flags: Sequence[bool], colour: str, label: str,
@@ -195,20 +221,14 @@ def shade_steps(fig: go.Figure, dates: Sequence[str], flags: Sequence[bool], col
 
     Without `row`, one band spans every row of the figure. A non-empty `label` adds a legend entry.
     """
-    timeline = Timeline(tuple(dates))
-    half = timeline.half_step()
-    for start, end in _runs_of(list(flags)):
-        x0 = (pd.Timestamp(dates[start]) - half).isoformat()
-        x1 = (pd.Timestamp(dates[end]) + half).isoformat()
-        if row is None:
-            fig.add_shape(type="rect", xref="x", yref="paper", x0=x0, x1=x1, y0=0, y1=1, fillcolor=colour,
-                          line_width=0, layer="below")
-        else:
-            fig.add_vrect(x0=x0, x1=x1, fillcolor=colour, line_width=0, layer="below", row=row, col=col)
+    if row is None:
+        fig.update_layout(shapes=[*fig.layout.shapes, *shade_layout(dates, flags, colour)])
+    else:
+        for shape in shade_layout(dates, flags, colour):
+            fig.add_vrect(x0=shape["x0"], x1=shape["x1"], fillcolor=colour, line_width=0, layer="below",
+                          row=row, col=col)
     if label and any(flags):
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=label, hoverinfo="skip",
-                                 marker=dict(size=13, symbol="square", color=_opaque(colour))),
-                      **({"row": row, "col": col} if row is not None else {}))
+        fig.add_trace(legend_swatch(label, colour), **({"row": row, "col": col} if row is not None else {}))
 
 
 def _opaque(rgba: str) -> str:
@@ -239,22 +259,54 @@ def row_gap(height: int, rows: int, gap_px: int = 52, chrome_px: int = 230) -> f
     return min(0.3, gap_px / max(height - chrome_px, 1), 0.9 / (rows - 1))
 
 
-def _layout(fig: go.Figure, title: str, height: int, legend: bool = True) -> go.Figure:
-    """Title at the top left, legend under the plot, our template, a fixed height (width follows the page)."""
-    fig.update_layout(
-        title=dict(text=title, x=0.01, xanchor="left", y=0.995, yref="container", yanchor="top",
-                   font=dict(size=15)),
+def layout_of(title: str, height: int, legend: bool = True, top: int = 64) -> dict[str, Any]:
+    """The common layout: title at the top left, legend under the plot, our template, a fixed height
+    (the width follows the page)."""
+    return dict(
+        title=dict(text=title, x=0.01, xanchor="left", y=0.995, yref="container", yanchor="top", font=dict(size=15)),
         height=height, template=TEMPLATE, autosize=True,
-        margin=dict(l=64, r=24, t=64, b=40, autoexpand=True),
+        margin=dict(l=64, r=24, t=top, b=40, autoexpand=True),
         showlegend=legend,
         legend=dict(orientation="h", yref="container", y=0.005, yanchor="bottom", x=0, xanchor="left",
                     font=dict(size=12), itemclick="toggle", traceorder="normal"),
     )
-    return fig
 
 
-def _date_axis(fig: go.Figure, **kwargs: Any) -> None:
-    fig.update_xaxes(type="date", hoverformat=DATE_HOVER, **kwargs)
+def _layout(fig: go.Figure, title: str, height: int, legend: bool = True) -> go.Figure:
+    """Apply `layout_of` to a figure."""
+    return fig.update_layout(**layout_of(title, height, legend))
+
+
+def date_axis(**kwargs: Any) -> dict[str, Any]:
+    return dict(type="date", hoverformat=DATE_HOVER, **kwargs)
+
+
+def stacked_panels(rows: int, height: int, titles: Sequence[str]) -> dict[str, Any]:
+    """Layout for `rows` panels stacked over one shared date axis: y axes y, y2, ... from the top down,
+    the x axis under the last, and each panel's title above it."""
+    gap = row_gap(height, rows)
+    size = (1.0 - gap * (rows - 1)) / rows
+    layout: dict[str, Any] = {"xaxis": date_axis(anchor=f"y{rows if rows > 1 else ''}", domain=[0, 1])}
+    annotations = []
+    for row in range(1, rows + 1):
+        top = 1.0 - (row - 1) * (size + gap)
+        layout[f"yaxis{row if row > 1 else ''}"] = dict(domain=[round(max(top - size, 0.0), 4), round(top, 4)],
+                                                         anchor="x")
+        annotations.append(dict(text=titles[row - 1], x=0.5, xref="paper", xanchor="center", y=round(top, 4),
+                                yref="paper", yanchor="bottom", showarrow=False, font=dict(size=14)))
+    layout["annotations"] = annotations
+    return layout
+
+
+def axis_ref(row: int) -> str:
+    """The y axis of stacked panel `row` (1 is the top) as traces name it: y, y2, ..."""
+    return f"y{row if row > 1 else ''}"
+
+
+def figure_of(data: list[dict], layout: dict[str, Any]) -> go.Figure:
+    """One plotly Figure from plain trace and layout dictionaries: validated once, far faster than
+    adding traces and shapes one by one."""
+    return go.Figure(data=data, layout=layout)
 
 
 def _actor_steps(timeseries: pd.DataFrame, actor_id: str) -> pd.DataFrame:
@@ -299,7 +351,7 @@ def deal_gain_figure(comparisons: Sequence[DealComparison], moment: str) -> go.F
     `moment` names when the comparison is made (e.g. "when the deal was reached, 2016-04-09").
     """
     names = [f"{esc(c.name)}{' *' if c.consent_required else ''}" for c in comparisons]
-    fig = go.Figure()
+    data: list[dict] = []
     for sign, colour, label in ((1, GAIN_LINE, "deal worth more than the alternative"),
                                 (-1, LOSS_LINE, "deal worth less than the alternative")):
         xs: list[float | None] = []
@@ -309,43 +361,46 @@ def deal_gain_figure(comparisons: Sequence[DealComparison], moment: str) -> go.F
                 xs += [round(c.alternative, 3), round(c.deal_value, 3), None]
                 ys += [name, name, None]
         if xs:
-            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=colour, width=5), name=label,
-                                     hoverinfo="skip", opacity=0.55))
-    fig.add_trace(go.Scatter(
-        x=[round(c.alternative, 3) for c in comparisons], y=names, mode="markers", name="alternative to a deal",
-        marker=dict(symbol="circle-open", size=14, color=INK, line=dict(width=2.5)),
+            data.append(dict(type="scatter", x=xs, y=ys, mode="lines", line=dict(color=colour, width=5), name=label,
+                             hoverinfo="skip", opacity=0.55))
+    data.append(dict(
+        type="scatter", x=[round(c.alternative, 3) for c in comparisons], y=names, mode="markers",
+        name="alternative to a deal", marker=dict(symbol="circle-open", size=14, color=INK, line=dict(width=2.5)),
         text=[f"{esc(c.name)}<br>alternative to a deal: {c.alternative:.3f}" for c in comparisons],
         hovertemplate="%{text}<extra></extra>"))
-    required = [c for c, n in zip(comparisons, names, strict=True) if c.reservation is not None]
+    required = [(c, n) for c, n in zip(comparisons, names, strict=True) if c.reservation is not None]
     if required:
-        fig.add_trace(go.Scatter(
-            x=[round(c.reservation, 3) for c in required],
-            y=[n for c, n in zip(comparisons, names, strict=True) if c.reservation is not None],
+        data.append(dict(
+            type="scatter", x=[round(c.reservation, 3) for c, _ in required], y=[n for _, n in required],
             mode="markers", name="what it insisted on (reservation)",
             marker=dict(symbol="line-ns", size=18, color=MUTED, line=dict(width=2.5, color=MUTED)),
             text=[f"{esc(c.name)}<br>reservation (alternative + demand - stake): {c.reservation:.3f}"
-                  for c in required],
+                  for c, _ in required],
             hovertemplate="%{text}<extra></extra>"))
-    fig.add_trace(go.Scatter(
-        x=[round(c.deal_value, 3) for c in comparisons], y=names, mode="markers", name="value of the deal",
+    data.append(dict(
+        type="scatter", x=[round(c.deal_value, 3) for c in comparisons], y=names, mode="markers",
+        name="value of the deal",
         marker=dict(size=15, color=[colour_of(c.actor_id) for c in comparisons], line=dict(color="white", width=1)),
         customdata=[[round(c.alternative, 3), round(c.gain, 3)] for c in comparisons],
         hovertext=[esc(c.name) for c in comparisons],
         hovertemplate="%{hovertext}<br>value of the deal: %{x:.3f}<br>alternative: %{customdata[0]:.3f}"
                       "<br>gain from the deal: %{customdata[1]:+.3f}<extra></extra>"))
     # The gain, written just right of the pair.
-    fig.add_trace(go.Scatter(
-        x=[round(max(c.deal_value, c.alternative, c.reservation or 0.0), 3) for c in comparisons], y=names,
-        mode="text", text=[f"  {c.gain:+.2f}" for c in comparisons], textposition="middle right", showlegend=False,
-        textfont=dict(size=12, color=[GAIN_LINE if c.gain >= 0 else LOSS_LINE for c in comparisons]),
-        hoverinfo="skip"))
-    fig.update_yaxes(categoryorder="array", categoryarray=names, autorange="reversed",
-                     title_text="actor (* consent required)", showgrid=False)
+    data.append(dict(
+        type="scatter", x=[round(max(c.deal_value, c.alternative, c.reservation or 0.0), 3) for c in comparisons],
+        y=names, mode="text", text=[f"  {c.gain:+.2f}" for c in comparisons], textposition="middle right",
+        showlegend=False, hoverinfo="skip",
+        textfont=dict(size=12, color=[GAIN_LINE if c.gain >= 0 else LOSS_LINE for c in comparisons])))
     values = [v for c in comparisons for v in (c.deal_value, c.alternative, c.reservation) if v is not None]
     low, high = min(values), max(values)
-    fig.update_xaxes(title_text="utility of the outcome to the actor<br>(0 = worst, 1 = its ideal)", zeroline=True,
-                     range=[round(low - 0.04 - 0.05 * (high - low), 3), round(high + 0.06 + 0.12 * (high - low), 3)])
-    return _layout(fig, f"Deal value against the alternative, {esc(moment)}", max(300, 170 + 50 * len(comparisons)))
+    layout = layout_of(f"Deal value against the alternative, {esc(moment)}", max(300, 170 + 50 * len(comparisons)))
+    layout["yaxis"] = dict(categoryorder="array", categoryarray=names, autorange="reversed",
+                           title=dict(text="actor (* consent required)"), showgrid=False)
+    layout["xaxis"] = dict(title=dict(text="utility of the outcome to the actor<br>(0 = worst, 1 = its ideal)"),
+                           zeroline=True,
+                           range=[round(low - 0.04 - 0.05 * (high - low), 3),
+                                  round(high + 0.06 + 0.12 * (high - low), 3)])
+    return figure_of(data, layout)
 
 
 def deal_value_figure(timeseries: pd.DataFrame, actor_ids: tuple[str, ...], names: dict[str, str],
@@ -353,7 +408,7 @@ def deal_value_figure(timeseries: pd.DataFrame, actor_ids: tuple[str, ...], name
     """Each actor's value of the deal on offer against its alternative to a deal (Singh's comparison), by week.
 
     One panel per actor, sharing the date axis and the utility scale. Between the two lines the area is
-    green where the deal is worth more than the alternative and red where it is worth less; a green
+    green where the deal is worth more than the alternative and red where it is worth less; a yellow
     band behind every panel marks the weeks in which a zone of possible agreement existed (a deal that
     every party whose consent is required values at least at its reservation).
     """
@@ -361,58 +416,56 @@ def deal_value_figure(timeseries: pd.DataFrame, actor_ids: tuple[str, ...], name
     height = 170 + 175 * rows
     titles = [f"<b style='color:{colour_of(a)}'>{esc(names[a])}</b>{' (consent required)' if required[a] else ''}"
               for a in actor_ids]
-    fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, subplot_titles=titles,
-                        vertical_spacing=row_gap(height, rows))
+    layout = layout_of("Deal on offer against each actor's alternative, week by week", height,
+                       top=64 + SUBPLOT_TITLE_ROOM)
+    layout.update(stacked_panels(rows, height, titles))
     timeline = Timeline.of(timeseries)
-    steps = _step_rows(timeseries)
-    shade_steps(fig, timeline.dates, steps["zone_exists"].astype(bool).tolist(), ZONE_FILL,
-                "zone of possible agreement exists")
+    x = timeline.x()
+    zone = _step_rows(timeseries)["zone_exists"].astype(bool).tolist()
+    data: list[dict] = [legend_swatch("zone of possible agreement exists", ZONE_FILL)] if any(zone) else []
     low, high = 1.0, 0.0
+    first_required = next((a for a in actor_ids if required[a]), None)
     for row, actor_id in enumerate(actor_ids, start=1):
-        data = _actor_steps(timeseries, actor_id)
+        series = _actor_steps(timeseries, actor_id)
         name = esc(names[actor_id])
-        offer = data["utility_of_offer"].to_numpy(dtype=float)
-        alternative = data["batna"].to_numpy(dtype=float)
+        offer = series["utility_of_offer"].to_numpy(dtype=float)
+        alternative = series["batna"].to_numpy(dtype=float)
         low = min(low, float(np.nanmin([offer.min(), alternative.min()])))
         high = max(high, float(np.nanmax([offer.max(), alternative.max()])))
-        x = timeline.x()
+        on = dict(xaxis="x", yaxis=axis_ref(row), **x)
         first = row == 1
         # Fills: min(offer, alt) -> alt in red, then alt -> max(offer, alt) in green.
-        fig.add_trace(go.Scatter(**x, y=rounded(np.minimum(offer, alternative)), mode="lines", line=dict(width=0),
-                                 showlegend=False, hoverinfo="skip"), row=row, col=1)
-        fig.add_trace(go.Scatter(**x, y=rounded(alternative), mode="lines", name="alternative to a deal (BATNA)",
-                                 line=dict(color=INK, width=2, dash="dash"), fill="tonexty", fillcolor=LOSS_FILL,
-                                 legendgroup="batna", showlegend=first,
-                                 hovertemplate=f"{name}: alternative %{{y:.3f}}<extra></extra>"), row=row, col=1)
-        fig.add_trace(go.Scatter(**x, y=rounded(np.maximum(offer, alternative)), mode="lines", line=dict(width=0),
-                                 fill="tonexty", fillcolor=GAIN_FILL, name="deal worth more than the alternative",
-                                 legendgroup="gain", showlegend=first, hoverinfo="skip"), row=row, col=1)
+        data.append(dict(type="scatter", y=rounded(np.minimum(offer, alternative)), mode="lines", line=dict(width=0),
+                         showlegend=False, hoverinfo="skip", **on))
+        data.append(dict(type="scatter", y=rounded(alternative), mode="lines", name="alternative to a deal (BATNA)",
+                         line=dict(color=INK, width=2, dash="dash"), fill="tonexty", fillcolor=LOSS_FILL,
+                         legendgroup="batna", showlegend=first,
+                         hovertemplate=f"{name}: alternative %{{y:.3f}}<extra></extra>", **on))
+        data.append(dict(type="scatter", y=rounded(np.maximum(offer, alternative)), mode="lines", line=dict(width=0),
+                         fill="tonexty", fillcolor=GAIN_FILL, name="deal worth more than the alternative",
+                         legendgroup="gain", showlegend=first, hoverinfo="skip", **on))
         if first:
-            fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="deal worth less than the alternative",
-                                     marker=dict(size=13, symbol="square", color=LOSS_FILL), hoverinfo="skip"),
-                          row=row, col=1)
-        fig.add_trace(go.Scatter(**x, y=rounded(offer), mode="lines",
-                                 name="value of the deal on offer (actor's colour)",
-                                 line=dict(color=colour_of(actor_id), width=3), legendgroup="offer",
-                                 showlegend=first,
-                                 hovertemplate=f"{name}: deal on offer %{{y:.3f}}<extra></extra>"), row=row, col=1)
-        if required[actor_id] and "reservation" in data:
-            first_required = not any(required[a] for a in actor_ids[:row - 1])
-            fig.add_trace(go.Scatter(**x, y=rounded(data["reservation"]), mode="lines",
-                                     name="reservation: alternative + demand - stake (consent required)",
-                                     legendgroup="reservation", showlegend=first_required,
-                                     line=dict(color=MUTED, width=1.5, dash="dot"),
-                                     hovertemplate=f"{name}: reservation %{{y:.3f}}<extra></extra>"), row=row, col=1)
-        fig.update_yaxes(title_text="utility (0-1)", row=row, col=1)
+            data.append(legend_swatch("deal worth less than the alternative", LOSS_FILL))
+        data.append(dict(type="scatter", y=rounded(offer), mode="lines",
+                         name="value of the deal on offer (actor's colour)",
+                         line=dict(color=colour_of(actor_id), width=3), legendgroup="offer", showlegend=first,
+                         hovertemplate=f"{name}: deal on offer %{{y:.3f}}<extra></extra>", **on))
+        if required[actor_id] and "reservation" in series:
+            data.append(dict(type="scatter", y=rounded(series["reservation"]), mode="lines",
+                             name="reservation: alternative + demand - stake (consent required)",
+                             legendgroup="reservation", showlegend=actor_id == first_required,
+                             line=dict(color=MUTED, width=1.5, dash="dot"),
+                             hovertemplate=f"{name}: reservation %{{y:.3f}}<extra></extra>", **on))
     pad = 0.05 * max(high - low, 0.1)
-    fig.update_yaxes(range=[round(low - pad, 3), round(high + pad, 3)])
-    mark_events(fig, marks, above=SUBPLOT_TITLE_ROOM)
-    _date_axis(fig)
-    fig.update_xaxes(title_text="date (one point per week)" if timeline.stride_ms == 7 * DAY_MS else "date",
-                     row=rows, col=1)
-    fig.update_layout(hovermode="x unified")
-    _layout(fig, "Deal on offer against each actor's alternative, week by week", height)
-    return fig.update_layout(margin_t=64 + SUBPLOT_TITLE_ROOM)
+    for row in range(1, rows + 1):
+        layout[f"yaxis{row if row > 1 else ''}"].update(title=dict(text="utility (0-1)"),
+                                                          range=[round(low - pad, 3), round(high + pad, 3)])
+    shapes, badges = mark_layout(marks, above=SUBPLOT_TITLE_ROOM)
+    layout["shapes"] = shade_layout(timeline.dates, zone, ZONE_FILL) + shapes
+    layout["annotations"] += badges
+    layout["xaxis"]["title"] = dict(text="date (one point per week)" if timeline.stride_ms == 7 * DAY_MS else "date")
+    layout["hovermode"] = "x unified"
+    return figure_of(data, layout)
 
 
 # --- the battlefield ---------------------------------------------------------------------------------
@@ -422,20 +475,21 @@ def control_figure(timeseries: pd.DataFrame, marks: Sequence[TimeMark | tuple[in
     """Control of territory and the war lottery over time, with events and ceasefire periods."""
     steps = _step_rows(timeseries)
     timeline = Timeline.of(timeseries)
-    fig = go.Figure()
-    shade_steps(fig, timeline.dates, steps["ceasefire"].astype(bool).tolist(), CEASEFIRE_FILL, "ceasefire in force")
-    fig.add_trace(go.Scatter(**timeline.x(), y=rounded(steps["control"], 4),
-                             name="territory held by the government side", mode="lines", line=dict(color=INK, width=3),
-                             hovertemplate="government side holds %{y:.1%} of the territory<extra></extra>"))
-    fig.add_trace(go.Scatter(**timeline.x(), y=rounded(steps["win_probability"], 4),
-                             name="chance the government side prevails if the war goes on", mode="lines",
-                             line=dict(color=LOSS_LINE, width=2, dash="dash"),
-                             hovertemplate="chance the government side prevails: %{y:.1%}<extra></extra>"))
-    mark_events(fig, marks)
-    fig.update_yaxes(title_text="share of territory / probability (%)", range=[0, 1], tickformat=".0%")
-    _date_axis(fig, title_text="date")
-    fig.update_layout(hovermode="x unified")
-    return _layout(fig, "Control of territory and the odds of the war", 400)
+    ceasefire = steps["ceasefire"].astype(bool).tolist()
+    data = [legend_swatch("ceasefire in force", CEASEFIRE_FILL)] if any(ceasefire) else []
+    data.append(dict(type="scatter", **timeline.x(), y=rounded(steps["control"], 4),
+                     name="territory held by the government side", mode="lines", line=dict(color=INK, width=3),
+                     hovertemplate="government side holds %{y:.1%} of the territory<extra></extra>"))
+    data.append(dict(type="scatter", **timeline.x(), y=rounded(steps["win_probability"], 4),
+                     name="chance the government side prevails if the war goes on", mode="lines",
+                     line=dict(color=LOSS_LINE, width=2, dash="dash"),
+                     hovertemplate="chance the government side prevails: %{y:.1%}<extra></extra>"))
+    layout = layout_of("Control of territory and the odds of the war", 400)
+    shapes, badges = mark_layout(marks)
+    layout.update(shapes=shade_layout(timeline.dates, ceasefire, CEASEFIRE_FILL) + shapes, annotations=badges,
+                  hovermode="x unified", xaxis=date_axis(title=dict(text="date")),
+                  yaxis=dict(title=dict(text="share of territory / probability (%)"), range=[0, 1], tickformat=".0%"))
+    return figure_of(data, layout)
 
 
 # --- leverage ----------------------------------------------------------------------------------------
@@ -458,7 +512,8 @@ def leverage_over_time_figure(coercive: np.ndarray, inducement: np.ndarray, acto
     """Leverage of i over j by week, in Singh's two kinds: worsening j's alternative, sweetening j's deal.
 
     `coercive` and `inducement` are (steps, A, A) arrays: entry [t, i, j] is how far i's options can lower
-    j's alternative, or raise j's value of the deal, at step t (utility units).
+    j's alternative, or raise j's value of the deal, at step t (utility units). Pairs with no leverage
+    at any step are left out.
     """
     pairs = leverage_pairs(coercive, inducement, actor_ids, names) or [
         (i, j, f"{esc(names[a])} → {esc(names[b])}") for i, a in enumerate(actor_ids)
@@ -466,25 +521,25 @@ def leverage_over_time_figure(coercive: np.ndarray, inducement: np.ndarray, acto
     labels = [label for _, _, label in pairs]
     top = float(max(np.max(coercive), np.max(inducement), 1e-4))
     height = 190 + 2 * (60 + 19 * len(pairs))
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=row_gap(height, 2),
-                        subplot_titles=["<b>coercive</b>: can worsen the other's alternative",
-                                        "<b>inducement</b>: can sweeten the other's deal"])
-    x = timeline.x()
+    layout = layout_of("Leverage of each actor over each other, week by week (utility units)", height, legend=False,
+                       top=64 + SUBPLOT_TITLE_ROOM)
+    layout.update(stacked_panels(2, height, ["<b>coercive</b>: can worsen the other's alternative",
+                                             "<b>inducement</b>: can sweeten the other's deal"]))
+    data = []
     for row, (matrix, kind) in enumerate(((coercive, "can worsen the alternative by"),
                                           (inducement, "can sweeten the deal by")), start=1):
-        z = [rounded(matrix[:, i, j], 4) for i, j, _ in pairs]
-        fig.add_trace(go.Heatmap(**x, y=labels, z=z, zmin=0, zmax=round(top, 4), colorscale="Blues",
-                                 showscale=row == 1, name=kind,
-                                 colorbar=dict(title=dict(text="utility", side="right"), len=0.9, thickness=14),
-                                 xgap=1, ygap=1,
-                                 hovertemplate=f"%{{y}}<br>%{{x}}<br>{kind}: %{{z:.3f}}<extra></extra>"),
-                      row=row, col=1)
-        fig.update_yaxes(autorange="reversed", title_text="who → whom", row=row, col=1, tickfont=dict(size=11))
-    mark_events(fig, marks, above=SUBPLOT_TITLE_ROOM)
-    _date_axis(fig)
-    fig.update_xaxes(title_text="date", row=2, col=1)
-    _layout(fig, "Leverage of each actor over each other, week by week (utility units)", height, legend=False)
-    return fig.update_layout(margin_t=64 + SUBPLOT_TITLE_ROOM)
+        data.append(dict(type="heatmap", xaxis="x", yaxis=axis_ref(row), **timeline.x(), y=labels,
+                         z=[rounded(matrix[:, i, j], 4) for i, j, _ in pairs], zmin=0, zmax=round(top, 4),
+                         colorscale="Blues", showscale=row == 1, name=kind, xgap=1, ygap=1,
+                         colorbar=dict(title=dict(text="utility", side="right"), len=0.9, thickness=14),
+                         hovertemplate=f"%{{y}}<br>%{{x}}<br>{kind}: %{{z:.3f}}<extra></extra>"))
+        layout[f"yaxis{row if row > 1 else ''}"].update(autorange="reversed", title=dict(text="who → whom"),
+                                                          tickfont=dict(size=11))
+    shapes, badges = mark_layout(marks, above=SUBPLOT_TITLE_ROOM)
+    layout["shapes"] = shapes
+    layout["annotations"] += badges
+    layout["xaxis"]["title"] = dict(text="date")
+    return figure_of(data, layout)
 
 
 def leverage_figure(history: np.ndarray, actor_ids: tuple[str, ...], names: dict[str, str], dates: Sequence[str],
@@ -504,12 +559,12 @@ def leverage_arrays(timeseries: pd.DataFrame, actor_ids: Sequence[str]) -> tuple
     coercive = np.zeros((steps, len(actor_ids), len(actor_ids)))
     inducement = np.zeros_like(coercive)
     for i, a in enumerate(actor_ids):
-        data = _actor_steps(timeseries, a)
+        series = _actor_steps(timeseries, a)
         for j, b in enumerate(actor_ids):
-            if f"coercive_on_{b}" in data:
-                coercive[data["step"].to_numpy(), i, j] = data[f"coercive_on_{b}"].to_numpy(dtype=float)
-            if f"inducement_on_{b}" in data:
-                inducement[data["step"].to_numpy(), i, j] = data[f"inducement_on_{b}"].to_numpy(dtype=float)
+            if f"coercive_on_{b}" in series:
+                coercive[series["step"].to_numpy(), i, j] = series[f"coercive_on_{b}"].to_numpy(dtype=float)
+            if f"inducement_on_{b}" in series:
+                inducement[series["step"].to_numpy(), i, j] = series[f"inducement_on_{b}"].to_numpy(dtype=float)
     return coercive, inducement
 
 
@@ -523,6 +578,16 @@ def _issue_title(issue_id: str, issue: Any, lines: int = 2) -> str:
             f"1 = {esc(issue.high)}</span>")
 
 
+def _label_positions(points: Sequence[tuple[float, float]]) -> list[str]:
+    """Text positions that keep the labels of (nearly) coinciding points apart."""
+    choices = ["top center", "bottom center", "middle left", "middle right", "top left", "bottom right"]
+    positions = []
+    for index, (x, y) in enumerate(points):
+        near = sum(1 for (u, v) in points[:index] if abs(u - x) < 0.06 and abs(v - y) < 0.06)
+        positions.append(choices[near % len(choices)])
+    return positions
+
+
 def issue_space_figure(timeseries: pd.DataFrame, scenario: Any, ideal: np.ndarray,
                        salience: np.ndarray, free: np.ndarray) -> go.Figure:
     """Ideal points, the war's two outcomes and the path of the proposals, in the plane of the two
@@ -534,21 +599,21 @@ def issue_space_figure(timeseries: pd.DataFrame, scenario: Any, ideal: np.ndarra
     first, second = issue_ids[order[0]], issue_ids[order[1] if len(order) > 1 else order[0]]
     f, s = issue_ids.index(first), issue_ids.index(second)
     steps = _step_rows(timeseries)
-    fig = go.Figure()
+    data: list[dict] = []
     battlefield = getattr(scenario, "battlefield", None)
     if battlefield is not None:
         for outcome, label in ((battlefield.government_victory, "if the government side wins the war"),
                                (battlefield.opposition_victory, "if the opposition side wins the war")):
-            fig.add_trace(go.Scatter(x=[outcome.get(first, 0.5)], y=[outcome.get(second, 0.5)], mode="markers",
-                                     name=label, marker=dict(symbol="diamond-open", size=13, color=MUTED,
-                                                             line=dict(width=2)),
-                                     hovertemplate=f"{label}<br>%{{x:.2f}}, %{{y:.2f}}<extra></extra>"))
-    status_quo = [scenario.issues[first].status_quo, scenario.issues[second].status_quo]
-    fig.add_trace(go.Scatter(x=[status_quo[0]], y=[status_quo[1]], mode="markers", name="status quo (no deal)",
-                             marker=dict(symbol="square-open", size=12, color=INK, line=dict(width=2)),
-                             hovertemplate="status quo<br>%{x:.2f}, %{y:.2f}<extra></extra>"))
-    fig.add_trace(go.Scatter(
-        x=rounded(steps[f"proposal_{first}"]), y=rounded(steps[f"proposal_{second}"]),
+            data.append(dict(type="scatter", x=[outcome.get(first, 0.5)], y=[outcome.get(second, 0.5)],
+                             mode="markers", name=label,
+                             marker=dict(symbol="diamond-open", size=13, color=MUTED, line=dict(width=2)),
+                             hovertemplate=f"{label}<br>%{{x:.2f}}, %{{y:.2f}}<extra></extra>"))
+    data.append(dict(type="scatter", x=[scenario.issues[first].status_quo], y=[scenario.issues[second].status_quo],
+                     mode="markers", name="status quo (no deal)",
+                     marker=dict(symbol="square-open", size=12, color=INK, line=dict(width=2)),
+                     hovertemplate="status quo<br>%{x:.2f}, %{y:.2f}<extra></extra>"))
+    data.append(dict(
+        type="scatter", x=rounded(steps[f"proposal_{first}"]), y=rounded(steps[f"proposal_{second}"]),
         mode="lines+markers", name="proposal on the table, week by week", line=dict(color="#444", width=1.5),
         marker=dict(size=6, color=list(range(len(steps))), colorscale=[[0, "#d5dbe0"], [1, "#222"]],
                     showscale=False),
@@ -556,35 +621,27 @@ def issue_space_figure(timeseries: pd.DataFrame, scenario: Any, ideal: np.ndarra
         hovertemplate="proposal on %{customdata}<br>%{x:.2f}, %{y:.2f}<extra></extra>"))
     deal_rows = steps[steps["deal"].astype(bool)]
     if len(deal_rows):
-        fig.add_trace(go.Scatter(
-            x=[round(float(deal_rows[f"proposal_{first}"].iloc[0]), 3)],
+        data.append(dict(
+            type="scatter", x=[round(float(deal_rows[f"proposal_{first}"].iloc[0]), 3)],
             y=[round(float(deal_rows[f"proposal_{second}"].iloc[0]), 3)], mode="markers", name="the deal",
             marker=dict(symbol="star", size=20, color="#f1c40f", line=dict(color="#333", width=1)),
             customdata=[str(deal_rows["date"].iloc[0])],
             hovertemplate="deal of %{customdata}<br>%{x:.2f}, %{y:.2f}<extra></extra>"))
     names = [esc(scenario.actors[a].name) for a in actor_ids]
     points = [(round(float(ideal[a, f]), 3), round(float(ideal[a, s]), 3)) for a in range(len(actor_ids))]
-    fig.add_trace(go.Scatter(
-        x=[x for x, _ in points], y=[y for _, y in points],
+    data.append(dict(
+        type="scatter", x=[x for x, _ in points], y=[y for _, y in points],
         mode="markers+text", text=names, textposition=_label_positions(points), name="ideal point of each actor",
         textfont=dict(size=12, color=[colour_of(a) for a in actor_ids]),
         marker=dict(size=15, color=[colour_of(a) for a in actor_ids], line=dict(color="white", width=1)),
         hovertemplate="%{text}: ideal point<br>%{x:.2f}, %{y:.2f}<extra></extra>"))
-    fig.update_xaxes(title_text=_issue_title(first, scenario.issues[first]), range=[-0.08, 1.08], zeroline=False)
-    fig.update_yaxes(title_text=_issue_title(second, scenario.issues[second], lines=3), range=[-0.08, 1.12],
-                     zeroline=False)
-    return _layout(fig, f"Where each actor wants {esc(first.replace('_', ' '))} and {esc(second.replace('_', ' '))}, "
-                        "and where the proposals went", 560)
-
-
-def _label_positions(points: Sequence[tuple[float, float]]) -> list[str]:
-    """Text positions that keep the labels of (nearly) coinciding points apart."""
-    choices = ["top center", "bottom center", "middle left", "middle right", "top left", "bottom right"]
-    positions = []
-    for index, (x, y) in enumerate(points):
-        near = sum(1 for (u, v) in points[:index] if abs(u - x) < 0.06 and abs(v - y) < 0.06)
-        positions.append(choices[near % len(choices)])
-    return positions
+    layout = layout_of(f"Where each actor wants {esc(first.replace('_', ' '))} and "
+                       f"{esc(second.replace('_', ' '))}, and where the proposals went", 560)
+    layout["xaxis"] = dict(title=dict(text=_issue_title(first, scenario.issues[first])), range=[-0.08, 1.08],
+                           zeroline=False)
+    layout["yaxis"] = dict(title=dict(text=_issue_title(second, scenario.issues[second], lines=3)),
+                           range=[-0.08, 1.12], zeroline=False)
+    return figure_of(data, layout)
 
 
 ISSUE_DASHES = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot"]
@@ -596,16 +653,16 @@ def proposals_figure(timeseries: pd.DataFrame, scenario: Any,
     """The proposal on each issue over time (0 and 1 are the issue's two ends)."""
     steps = _step_rows(timeseries)
     timeline = Timeline.of(timeseries)
-    fig = go.Figure()
+    data = []
     for k, (issue_id, issue) in enumerate(scenario.issues.items()):
         label = esc(issue_id.replace("_", " "))
-        fig.add_trace(go.Scatter(**timeline.x(), y=rounded(steps[f"proposal_{issue_id}"]), mode="lines",
-                                 name=f"{label} (0 = {esc(issue.low)}, 1 = {esc(issue.high)})",
-                                 line=dict(color=ISSUE_COLOURS[k % len(ISSUE_COLOURS)],
-                                           dash=ISSUE_DASHES[k % len(ISSUE_DASHES)], width=2.5),
-                                 hovertemplate=f"{label}: %{{y:.2f}}<extra></extra>"))
-    mark_events(fig, marks)
-    fig.update_yaxes(title_text="position on the issue (0 to 1)", range=[-0.05, 1.05])
-    _date_axis(fig, title_text="date")
-    fig.update_layout(hovermode="x unified")
-    return _layout(fig, "The proposal on each issue, week by week", 380 + 22 * len(scenario.issues))
+        data.append(dict(type="scatter", **timeline.x(), y=rounded(steps[f"proposal_{issue_id}"]), mode="lines",
+                         name=f"{label} (0 = {esc(issue.low)}, 1 = {esc(issue.high)})",
+                         line=dict(color=ISSUE_COLOURS[k % len(ISSUE_COLOURS)],
+                                   dash=ISSUE_DASHES[k % len(ISSUE_DASHES)], width=2.5),
+                         hovertemplate=f"{label}: %{{y:.2f}}<extra></extra>"))
+    layout = layout_of("The proposal on each issue, week by week", 380 + 22 * len(scenario.issues))
+    shapes, badges = mark_layout(marks)
+    layout.update(shapes=shapes, annotations=badges, hovermode="x unified", xaxis=date_axis(title=dict(text="date")),
+                  yaxis=dict(title=dict(text="position on the issue (0 to 1)"), range=[-0.05, 1.05]))
+    return figure_of(data, layout)
