@@ -41,7 +41,7 @@ REPORT_COMMANDS: dict[str, Callable[[Path], list[str]]] = {
     "run": lambda out: ["run", MARCH, "--out", str(out)],
     "compare": lambda out: ["compare", MARCH, SEPTEMBER, "--out", str(out)],
     "ensemble": lambda out: ["ensemble", MARCH, "--runs", "16", "--out", str(out)],
-    "sweep": lambda out: ["sweep", MARCH, "--field", "actors.us.war_cost", "--values", "0.005,0.02,0.04",
+    "sweep": lambda out: ["sweep", MARCH, "--set", "actors.us.war_cost=0.005,0.02,0.04", "--runs", "4",
                           "--out", str(out)],
     "sensitivity": lambda out: ["sensitivity", MARCH, "--method", "morris", "--samples", "4", "--out", str(out)],
 }
@@ -131,6 +131,7 @@ def test_every_report_command_is_covered():
     assert not missing, f"report commands without a browser test: {sorted(missing)}; add them to REPORT_COMMANDS"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", sorted(REPORT_COMMANDS))
 def test_report_renders_in_chromium(command, browser, reports, record_property):
     if command not in cli_commands_with_out():
@@ -221,11 +222,14 @@ def test_run_report_prints_with_figures_fitted_to_the_paper(browser, run_report)
 def test_hostile_scenario_strings_show_as_text_and_run_nothing(browser, tmp_path):
     from test_report import HOSTILE, write_hostile_scenario
 
-    scenario = write_hostile_scenario(tmp_path)
+    from sim.api import write_run_outputs
+    from sim.loader import load_scenario
+    from sim.report_index import refresh_index
+    from sim.results import run_scenario
+
     folder = tmp_path / "reports" / "hostile"
-    done = subprocess.run([sys.executable, "cli.py", "run", str(scenario), "--out", str(folder)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
+    write_run_outputs(run_scenario(load_scenario(write_hostile_scenario(tmp_path))), folder)
+    refresh_index(folder)
     page = open_drawn(browser, folder / "report.html")
     try:
         assert page.dialogs == [] and page.errors == []
