@@ -258,5 +258,168 @@ def schema(debug: DebugOpt = False) -> None:
     guarded(debug, action)
 
 
+# --- many runs: ensemble, sweep, sensitivity -------------------------------------------------------
+
+WorkersOpt = Annotated[int, typer.Option("--workers", "-w", min=1,
+                                         help="Local worker processes (with --scheduler local: Dask workers).")]
+SchedulerOpt = Annotated[Optional[str], typer.Option(
+    "--scheduler", help="Address of an existing Dask scheduler (e.g. tcp://10.0.0.5:8786) to send the runs to, "
+    "or 'local' for a Dask LocalCluster of --workers processes. Default: this machine, without Dask.",
+    show_default=False)]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Write into a folder that holds other files.")]
+
+
+def _out_option(default_name: str):  # noqa: ANN202 - returns a Typer option type
+    return Annotated[Optional[Path], typer.Option("--out", "-o", help=f"Output folder. Default: {default_name}.",
+                                                  show_default=False)]
+
+
+def _run_many(title: str, runs: int, workers: int, scheduler: str | None, write) -> list[Path]:  # noqa: ANN001
+    """Open the executor, show a progress bar of runs, and call write(executor, progress)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from sim.distributed import SchedulerError, open_executor
+
+    try:
+        opened = open_executor(workers, scheduler)
+    except SchedulerError as error:
+        fail(_escape_markup(str(error)), code=1)
+    with opened as executor:
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
+                   TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn())
+        with Progress(*columns, console=err, transient=True) as progress:
+            task = progress.add_task(title, total=runs)
+            return write(executor, lambda done: progress.advance(task, done))
+
+
+def _report_written(written: list[Path], outcome: str, folder: Path) -> None:
+    out.print(outcome, highlight=False, markup=False)
+    out.print(f"report: {next(p for p in written if p.name == 'report.html')}", highlight=False, markup=False)
+    from sim.report_index import refresh_index
+
+    index = refresh_index(folder)
+    if index is not None:
+        out.print(f"index: {index}", highlight=False, markup=False)
+
+
+@app.command()
+def ensemble(
+    scenario: ScenarioArg = None,
+    runs: Annotated[int, typer.Option("--runs", "-n", min=1, help="Number of runs.")] = 1000,
+    seed: Annotated[Optional[int], typer.Option(help="Ensemble seed (default: the scenario's own).", min=0)] = None,
+    workers: WorkersOpt = 1,
+    scheduler: SchedulerOpt = None,
+    out_dir: _out_option("reports/<scenario name>_ensemble") = None,
+    force: ForceOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Monte Carlo over the scenario's uncertain: block: ensemble.parquet, summary.json, report.html."""
+    from sim.loader import load_scenario
+    from sim.outputs import check_output_folder
+
+    path = _resolve_scenario(scenario)
+
+    def action() -> None:
+        loaded = load_scenario(path)
+        folder = out_dir if out_dir is not None else REPORTS / f"{path.stem}_ensemble"
+        check_output_folder(folder, force)
+        from sim.ensemble import plan_monte_carlo, write_monte_carlo
+
+        plan = plan_monte_carlo(loaded, runs, seed)
+        written = _run_many(f"{runs:,} runs", runs, workers, scheduler,
+                            lambda executor, progress: write_monte_carlo(plan, folder, executor, force, progress))
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        _report_written(written, summary["outcome"], folder)
+
+    guarded(debug, action)
+
+
+@app.command()
+def sweep(
+    scenario: ScenarioArg = None,
+    sets: Annotated[list[str], typer.Option("--set", "-s", show_default=False,
+                                            help="PATH=START:STOP:N (N evenly spaced values) or PATH=V1,V2,...; "
+                                            "repeat for a grid, e.g. --set actors.us.war_cost=0.005:0.03:6.")] = [],  # noqa: B006
+    runs: Annotated[int, typer.Option("--runs", "-n", min=1, help="Runs (seeds) at each grid point.")] = 50,
+    seed: Annotated[Optional[int], typer.Option(help="Seed of the runs' seeds (default: the scenario's).",
+                                                min=0)] = None,
+    workers: WorkersOpt = 1,
+    scheduler: SchedulerOpt = None,
+    out_dir: _out_option("reports/<scenario name>_sweep") = None,
+    force: ForceOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Grid sweep over numeric fields: sweep.parquet, summary.json, report.html (lines or heatmaps)."""
+    from sim.loader import load_scenario
+    from sim.outputs import check_output_folder
+
+    path = _resolve_scenario(scenario)
+
+    def action() -> None:
+        loaded = load_scenario(path)
+        from sim.sweep import SweepError, plan_sweep, write_sweep
+
+        try:
+            plan = plan_sweep(loaded, sets, runs, seed)
+        except SweepError as error:
+            fail(_escape_markup(str(error)))
+        folder = out_dir if out_dir is not None else REPORTS / f"{path.stem}_sweep"
+        check_output_folder(folder, force)
+        total = len(plan.points) * runs
+        written = _run_many(f"{len(plan.points):,} points", total, workers, scheduler,
+                            lambda executor, progress: write_sweep(plan, folder, executor, force, progress))
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        _report_written(written, summary["outcome"], folder)
+
+    guarded(debug, action)
+
+
+@app.command()
+def sensitivity(
+    scenario: ScenarioArg = None,
+    method: Annotated[str, typer.Option("--method", "-m", help="sobol (first-order and total indices) or morris "
+                                        "(elementary effects).")] = "sobol",
+    samples: Annotated[int, typer.Option("--samples", "-N", min=2, help="Base samples: Sobol runs N(D+2), Morris "
+                                         "N(D+1), D the number of uncertain fields. A power of 2 for Sobol.")] = 256,
+    seed: Annotated[Optional[int], typer.Option(help="Seed of the design and of every run (default: the scenario's).",
+                                                min=0)] = None,
+    workers: WorkersOpt = 1,
+    scheduler: SchedulerOpt = None,
+    out_dir: _out_option("reports/<scenario name>_sensitivity") = None,
+    force: ForceOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Global sensitivity (SALib) of the outcomes to the uncertain: block: sensitivity.parquet, summary.json,
+    report.html (tornado charts and the indices with 95% intervals)."""
+    from sim.loader import load_scenario
+    from sim.outputs import check_output_folder
+
+    path = _resolve_scenario(scenario)
+
+    def action() -> None:
+        loaded = load_scenario(path)
+        from sim.sensitivity import SensitivityError, plan_sensitivity, write_sensitivity
+
+        try:
+            plan = plan_sensitivity(loaded, method.lower(), samples, seed)
+        except SensitivityError as error:
+            fail(_escape_markup(str(error)))
+        folder = out_dir if out_dir is not None else REPORTS / f"{path.stem}_sensitivity"
+        check_output_folder(folder, force)
+        written = _run_many(f"{method} design", plan.runs, workers, scheduler,
+                            lambda executor, progress: write_sensitivity(plan, folder, executor, force, progress))
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        _report_written(written, summary["outcome"], folder)
+
+    guarded(debug, action)
+
+
 if __name__ == "__main__":
     app()

@@ -1,0 +1,208 @@
+"""Global sensitivity of the outcomes to the `uncertain:` inputs, with SALib (Sobol or Morris).
+
+The inputs are sampled on the unit cube (SALib's design) and mapped to each
+field's distribution by its inverse CDF (`sim.uncertainty.ppf`); a normal
+distribution is explored between its 0.1% and 99.9% quantiles so that Morris's
+grid ends stay finite. Every model run uses the same seed (common random
+numbers), so each output is a deterministic function of the inputs, as the
+variance decomposition assumes.
+
+- Sobol (Saltelli 2002; Jansen 1999 estimators, as in SALib): `--samples N`
+  base samples give N (D + 2) runs; first-order S_1 and total-order S_T indices
+  with 95% bootstrap intervals.
+- Morris (1991) elementary effects with Campolongo's mu* (2007): N trajectories
+  give N (D + 1) runs; mu*, mu and sigma, mu* with a 95% bootstrap interval.
+  Effects are per unit of the input's quantile range, so they compare across inputs.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from sim.ensemble import Batch, field_value_problem, run_to_parquet
+from sim.schema import Distribution
+from sim.uncertainty import ppf
+
+METHODS = ("sobol", "morris")
+UNBOUNDED_TAIL = 0.001
+MORRIS_LEVELS = 4
+BOOTSTRAP_RESAMPLES = 200
+
+
+class SensitivityError(ValueError):
+    """A sensitivity analysis that cannot be set up (no uncertain inputs, bad method or sample size)."""
+
+
+def unit_to_values(spec: Distribution, unit: np.ndarray) -> np.ndarray:
+    """Field values for unit-cube coordinates: the distribution's inverse CDF (tails cut for a normal)."""
+    if spec.dist == "normal":
+        unit = UNBOUNDED_TAIL + (1.0 - 2.0 * UNBOUNDED_TAIL) * unit
+    return ppf(spec, np.clip(unit, 0.0, 1.0))
+
+
+def output_names(scenario: Any) -> dict[str, str]:
+    """The outputs analysed: name -> what it measures."""
+    names = {"deal": "deal reached (1) or not (0)",
+             "time_to_deal": f"{scenario.time.step}s until the deal (the horizon when none)"}
+    names.update({f"position_{k}": f"deal on {k} (the last offer when no deal)" for k in scenario.issues})
+    names["ceasefire_held_steps"] = f"{scenario.time.step}s the ceasefire held"
+    if scenario.battlefield is not None:
+        names["control_end"] = "government-side control at the end"
+    return names
+
+
+@dataclass
+class SensitivityPlan:
+    """The design of a sensitivity analysis: unit-cube samples and the runs they make."""
+
+    loaded: Any  # sim.loader.LoadedScenario
+    method: str
+    samples: int
+    seed: int
+    problem: dict[str, Any]
+    unit: np.ndarray  # (runs, D) in [0, 1]
+    inputs: dict[str, np.ndarray]
+
+    @property
+    def runs(self) -> int:
+        return self.unit.shape[0]
+
+
+def plan_sensitivity(loaded: Any, method: str, samples: int, seed: int | None = None) -> SensitivityPlan:
+    """SALib's design for the scenario's uncertain block, mapped to field values and range-checked."""
+    from SALib.sample import morris as morris_sample
+    from SALib.sample import sobol as sobol_sample
+
+    scenario = loaded.scenario
+    if method not in METHODS:
+        raise SensitivityError(f"--method {method}: choose sobol or morris")
+    if not scenario.uncertain:
+        raise SensitivityError(f"{loaded.path}: the scenario has no uncertain: block. Hint: add one, e.g. "
+                               "uncertain: {actors.us.war_cost: {dist: uniform, low: 0.005, high: 0.03}}")
+    if samples < 2:
+        raise SensitivityError("--samples must be at least 2")
+    seed = scenario.seed if seed is None else seed
+    paths = list(scenario.uncertain)
+    problem = {"num_vars": len(paths), "names": paths, "bounds": [[0.0, 1.0]] * len(paths)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SALib warns when N is not a power of two; the README says why to use one
+        if method == "sobol":
+            unit = sobol_sample.sample(problem, samples, calc_second_order=False, scramble=True, seed=seed)
+        else:
+            unit = morris_sample.sample(problem, samples, num_levels=MORRIS_LEVELS, seed=seed)
+    inputs = {path: unit_to_values(scenario.uncertain[path], unit[:, j]) for j, path in enumerate(paths)}
+    for path, values in inputs.items():
+        for end in (float(values.min()), float(values.max())):
+            problem_text = field_value_problem(scenario, path, end)
+            if problem_text is not None:
+                raise SensitivityError(f"uncertain.{path}: the distribution reaches {end:g}, which the field "
+                                       f"refuses: {problem_text}")
+    return SensitivityPlan(loaded=loaded, method=method, samples=samples, seed=seed, problem=problem, unit=unit,
+                           inputs=inputs)
+
+
+def outputs_of(scenario: Any, outcomes: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The analysed outputs from the runs' outcome columns."""
+    steps = scenario.time.steps
+    values = {"deal": outcomes["deal"].astype(np.float64),
+              "time_to_deal": np.where(outcomes["deal_step"] >= 0, outcomes["deal_step"], steps).astype(np.float64)}
+    values.update({f"position_{k}": outcomes[f"proposal_{k}"] for k in scenario.issues})
+    values["ceasefire_held_steps"] = outcomes["ceasefire_held_steps"].astype(np.float64)
+    if scenario.battlefield is not None:
+        values["control_end"] = outcomes["control_end"]
+    return values
+
+
+def _number(value: Any) -> float | None:
+    number = float(value)
+    return round(number, 6) if math.isfinite(number) else None
+
+
+def analyse(plan: SensitivityPlan, outputs: dict[str, np.ndarray]) -> dict[str, dict[str, dict[str, float | None]]]:
+    """Indices per output and input: S1, S1_conf, ST, ST_conf (Sobol) or mu, mu_star, mu_star_conf, sigma (Morris).
+
+    An output that does not vary has every index 0 (nothing to apportion).
+    """
+    from SALib.analyze import morris as morris_analyse
+    from SALib.analyze import sobol as sobol_analyse
+
+    keys = ("S1", "S1_conf", "ST", "ST_conf") if plan.method == "sobol" else ("mu", "mu_star", "mu_star_conf", "sigma")
+    indices: dict[str, dict[str, dict[str, float | None]]] = {}
+    for name, y in outputs.items():
+        if not np.all(np.isfinite(y)) or np.ptp(y) == 0:
+            indices[name] = {path: dict.fromkeys(keys, 0.0) for path in plan.problem["names"]}
+            continue
+        with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+            warnings.simplefilter("ignore")
+            if plan.method == "sobol":
+                result = sobol_analyse.analyze(plan.problem, y, calc_second_order=False,
+                                               num_resamples=BOOTSTRAP_RESAMPLES, conf_level=0.95, seed=plan.seed)
+            else:
+                result = morris_analyse.analyze(plan.problem, plan.unit, y, num_resamples=BOOTSTRAP_RESAMPLES,
+                                                conf_level=0.95, num_levels=MORRIS_LEVELS, seed=plan.seed)
+        indices[name] = {path: {key: _number(result[key][j]) for key in keys}
+                         for j, path in enumerate(plan.problem["names"])}
+    return indices
+
+
+def sensitivity_sentence(indices: dict[str, dict[str, dict[str, float | None]]], method: str) -> str:
+    """The leading input for the deal and for the deal's timing, in one sentence."""
+    key = "ST" if method == "sobol" else "mu_star"
+    parts = []
+    for output, label in (("deal", "whether a deal is reached"), ("time_to_deal", "when it comes")):
+        table = indices.get(output, {})
+        ranked = sorted(table.items(), key=lambda item: -(item[1][key] or 0.0))
+        if ranked and (ranked[0][1][key] or 0.0) > 0:
+            parts.append(f"{label} depends most on {ranked[0][0]} ({key} {ranked[0][1][key]:.2f})")
+        elif table:
+            parts.append(f"{label} does not vary over the uncertain ranges")
+    text = "; ".join(parts) + "."
+    return text[0].upper() + text[1:] if parts else "No output varied."
+
+
+def write_sensitivity(plan: SensitivityPlan, folder: Path, executor: Any, force: bool = False,
+                      progress: Callable[[int], None] | None = None) -> list[Path]:
+    """Run the design; write sensitivity.parquet (inputs and outputs per run), summary.json and report.html."""
+    from sim import __version__
+    from sim.ensemble_report import sensitivity_report
+    from sim.outputs import write_json, write_outputs
+
+    scenario, loaded = plan.loaded.scenario, plan.loaded
+    batch = Batch(scenario, np.full(plan.runs, plan.seed, dtype=np.int64), plan.inputs)
+    keep = ["deal", "deal_step", "ceasefire_held_steps", "control_end"] + [f"proposal_{k}" for k in scenario.issues]
+    extra = {f"unit.{path}": (pa.float64(), plan.unit[:, j]) for j, path in enumerate(plan.problem["names"])}
+    computed: dict[str, Any] = {}
+
+    def runs_file(path: Path) -> None:
+        outcomes = run_to_parquet(batch, executor, path, keep, extra=extra, progress=progress)
+        indices = analyse(plan, outputs_of(scenario, outcomes))
+        computed["summary"] = {
+            "kind": "sensitivity",
+            "method": plan.method,
+            "scenario": {"name": scenario.name, "file": loaded.path.name, "sha256": loaded.sha256},
+            "seed": plan.seed,
+            "samples": plan.samples,
+            "evaluations": plan.runs,
+            "uncertain": {path: spec.model_dump(exclude_none=True) for path, spec in scenario.uncertain.items()},
+            "outputs": output_names(scenario),
+            "indices": indices,
+            "outcome": sensitivity_sentence(indices, plan.method),
+            "version": __version__,
+        }
+
+    def summary_file(path: Path) -> None:
+        write_json(computed["summary"])(path)
+
+    def report_file(path: Path) -> None:
+        path.write_text(sensitivity_report(computed["summary"], scenario), encoding="utf-8", newline="\n")
+
+    return write_outputs(Path(folder), {"sensitivity.parquet": runs_file, "summary.json": summary_file,
+                                        "report.html": report_file}, force=force)

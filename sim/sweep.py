@@ -1,0 +1,190 @@
+"""Grid sweeps: the outcomes over a grid of values of one or more numeric fields.
+
+`--set PATH=START:STOP:N` gives N evenly spaced values from START to STOP
+(`--set PATH=V1,V2,...` lists them); several `--set` make the Cartesian grid.
+Every grid point runs the same R seeds (common random numbers), so differences
+between points come from the fields, not from luck; the rest of the scenario,
+including any `uncertain:` field, stays at its value in the file.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from sim.ensemble import Batch, field_value_problem, run_seeds, run_to_parquet, wilson_interval
+from sim.params import field_target, params_from_scenario
+
+MAX_GRID_POINTS = 100_000
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+
+
+class SweepError(ValueError):
+    """A --set specification that cannot be used."""
+
+
+@dataclass
+class SweepPlan:
+    """A grid of field values and the runs at each grid point."""
+
+    loaded: Any  # sim.loader.LoadedScenario
+    grid: dict[str, list[float]]
+    runs_per_point: int
+    seed: int
+
+    @property
+    def points(self) -> list[tuple[float, ...]]:
+        return list(itertools.product(*self.grid.values()))
+
+    def batch(self) -> tuple[Batch, np.ndarray]:
+        """The runs of every point (point-major) and each run's point index."""
+        points = np.array(self.points, dtype=np.float64).reshape(-1, len(self.grid))
+        per_point = self.runs_per_point
+        inputs = {path: np.repeat(points[:, j], per_point) for j, path in enumerate(self.grid)}
+        seeds = np.tile(run_seeds(self.seed, per_point), len(points))
+        point_index = np.repeat(np.arange(len(points), dtype=np.int64), per_point)
+        return Batch(self.loaded.scenario, seeds, inputs), point_index
+
+
+def parse_set(text: str) -> tuple[str, list[float]]:
+    """'PATH=START:STOP:N' or 'PATH=V1,V2,...' -> (path, values)."""
+    if "=" not in text:
+        raise SweepError(f"--set {text}: expected PATH=START:STOP:N or PATH=V1,V2,... "
+                         "(e.g. actors.us.war_cost=0.005:0.03:6)")
+    path, _, spec = text.partition("=")
+    path, spec = path.strip(), spec.strip()
+    range_match = re.fullmatch(rf"({_NUMBER}):({_NUMBER}):(\d+)", spec)
+    if range_match:
+        start, stop, count = float(range_match[1]), float(range_match[2]), int(range_match[3])
+        if count < 1:
+            raise SweepError(f"--set {text}: N must be at least 1")
+        values = [start] if count == 1 else np.linspace(start, stop, count).tolist()
+    elif re.fullmatch(rf"{_NUMBER}(?:\s*,\s*{_NUMBER})*", spec):
+        values = [float(v) for v in spec.split(",")]
+    else:
+        raise SweepError(f"--set {text}: '{spec}' is neither START:STOP:N nor a list of numbers "
+                         "(e.g. actors.us.war_cost=0.005:0.03:6 or battlefield.kappa=0.1,0.2,0.3)")
+    if len(set(values)) != len(values):
+        raise SweepError(f"--set {text}: the values repeat; give distinct values")
+    return path, [round(v, 12) for v in values]
+
+
+def plan_sweep(loaded: Any, sets: list[str], runs_per_point: int, seed: int | None = None) -> SweepPlan:
+    """Check every --set against the scenario: a numeric field, values inside its allowed range."""
+    if not sets:
+        raise SweepError("give at least one --set PATH=START:STOP:N")
+    scenario = loaded.scenario
+    params = params_from_scenario(scenario)
+    grid: dict[str, list[float]] = {}
+    for text in sets:
+        path, values = parse_set(text)
+        if path in grid:
+            raise SweepError(f"--set {text}: '{path}' is set twice")
+        if field_target(params, path) is None:
+            raise SweepError(f"--set {text}: '{path}' is not a numeric field of this scenario. Hint: use a dotted "
+                             "path such as actors.us.war_cost, actors.russia.position.assad_role or battlefield.kappa.")
+        for value in (min(values), max(values)):
+            problem = field_value_problem(scenario, path, value)
+            if problem is not None:
+                raise SweepError(f"--set {text}: {value:g} is outside the field's range: {problem}")
+        grid[path] = values
+    if int(np.prod([len(v) for v in grid.values()])) > MAX_GRID_POINTS:
+        raise SweepError(f"the grid has more than {MAX_GRID_POINTS:,} points; use fewer values")
+    return SweepPlan(loaded=loaded, grid=grid, runs_per_point=runs_per_point,
+                     seed=scenario.seed if seed is None else seed)
+
+
+KEPT = ["deal", "deal_step", "ceasefire_collapsed_step", "control_end"]
+
+
+def point_summaries(plan: SweepPlan, outcomes: dict[str, np.ndarray], point_index: np.ndarray) -> list[dict[str, Any]]:
+    """Per grid point: deal probability (Wilson 95%), time to deal, collapse probability, mean positions."""
+    scenario = plan.loaded.scenario
+    issues = list(scenario.issues)
+    has_war = scenario.battlefield is not None
+    summaries = []
+    for index, values in enumerate(plan.points):
+        rows = point_index == index
+        deal = outcomes["deal"][rows]
+        runs, deals = int(rows.sum()), int(deal.sum())
+        steps = outcomes["deal_step"][rows][deal]
+        low, high = wilson_interval(deals, runs)
+
+        def mean(array: np.ndarray) -> float | None:
+            finite = array[np.isfinite(array)]
+            return round(float(finite.mean()), 6) if finite.size else None
+
+        summaries.append({
+            "values": dict(zip(plan.grid, values, strict=True)),
+            "runs": runs,
+            "deals": deals,
+            "deal_probability": round(deals / runs, 6),
+            "deal_ci95": [round(low, 6), round(high, 6)],
+            "time_to_deal_mean": mean(steps.astype(np.float64)),
+            "time_to_deal_median": float(np.median(steps)) if steps.size else None,
+            "collapse_probability": round(float((outcomes["ceasefire_collapsed_step"][rows] >= 0).mean()), 6),
+            "control_end_mean": mean(outcomes["control_end"][rows]) if has_war else None,
+            "deal_position_mean": {k: mean(outcomes[f"deal_{k}"][rows]) for k in issues},
+        })
+    return summaries
+
+
+def sweep_sentence(points: list[dict[str, Any]], grid: dict[str, list[float]]) -> str:
+    """The sweep's outcome in one sentence: the range of the probability of a deal over the grid."""
+    def where(point: dict[str, Any]) -> str:
+        return ", ".join(f"{path} = {value:g}" for path, value in point["values"].items())
+
+    lowest = min(points, key=lambda p: p["deal_probability"])
+    highest = max(points, key=lambda p: p["deal_probability"])
+    if lowest["deal_probability"] == highest["deal_probability"]:
+        return (f"The probability of a deal is {lowest['deal_probability']:.0%} at every one of the {len(points)} "
+                "grid points.")
+    return (f"Over {len(points)} grid points the probability of a deal ranges from {lowest['deal_probability']:.0%} "
+            f"({where(lowest)}) to {highest['deal_probability']:.0%} ({where(highest)}).")
+
+
+def write_sweep(plan: SweepPlan, folder: Path, executor: Any, force: bool = False,
+                progress: Callable[[int], None] | None = None) -> list[Path]:
+    """Run the sweep; write sweep.parquet (one row per run), summary.json and report.html atomically."""
+    from sim import __version__
+    from sim.ensemble_report import sweep_report
+    from sim.outputs import write_json, write_outputs
+
+    scenario, loaded = plan.loaded.scenario, plan.loaded
+    batch, point_index = plan.batch()
+    keep = KEPT + [f"deal_{k}" for k in scenario.issues]
+    computed: dict[str, Any] = {}
+
+    def runs_file(path: Path) -> None:
+        outcomes = run_to_parquet(batch, executor, path, keep, extra={"point": (pa.int64(), point_index)},
+                                  progress=progress)
+        points = point_summaries(plan, outcomes, point_index)
+        computed["summary"] = {
+            "kind": "sweep",
+            "scenario": {"name": scenario.name, "file": loaded.path.name, "sha256": loaded.sha256},
+            "seed": plan.seed,
+            "runs_per_point": plan.runs_per_point,
+            "runs": batch.runs,
+            "steps": scenario.time.steps,
+            "step_length": scenario.time.step,
+            "grid": plan.grid,
+            "points": points,
+            "outcome": sweep_sentence(points, plan.grid),
+            "version": __version__,
+        }
+
+    def summary_file(path: Path) -> None:
+        write_json(computed["summary"])(path)
+
+    def report_file(path: Path) -> None:
+        path.write_text(sweep_report(computed["summary"], scenario), encoding="utf-8", newline="\n")
+
+    return write_outputs(Path(folder), {"sweep.parquet": runs_file, "summary.json": summary_file,
+                                        "report.html": report_file}, force=force)
