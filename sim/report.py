@@ -100,6 +100,7 @@ noscript p { background: #fff4e5; padding: .6rem; border-radius: 6px; }
   nav.toc, .modebar-container { display: none !important; }
   .outcome { background: none; }
   .table-wrap { overflow: visible; }
+  table { font-size: 7.5pt; } th, td { padding: .15rem .25rem; overflow-wrap: anywhere; }
 }
 """
 

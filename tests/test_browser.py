@@ -214,6 +214,12 @@ def test_run_report_prints_with_figures_fitted_to_the_paper(browser, run_report)
         assert [p["svgWidth"] for p in page.evaluate(DRAWN)] == wide
         pdf = page.print_pdf()
         assert pdf.startswith(b"%PDF") and len(pdf) > 50_000
+        # Laid out as on A4 paper (the printable width at 96 dpi), nothing sticks out to be cut off.
+        page.send("Emulation.setEmulatedMedia", {"media": "print"})
+        page.set_viewport(718, 1000)
+        page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+        page.browser.pump(0.3)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 718
         assert page.errors == []
     finally:
         page.close()
