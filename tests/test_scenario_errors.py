@@ -1,0 +1,143 @@
+"""Bad scenario files are refused through the CLI: exit code 2, the field path and the line, no traceback.
+
+The exhaustive list of hostile inputs is in tests/test_hostile_*.py; these are
+the common mistakes of someone writing a scenario, and `extends:` working.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sim.loader import ScenarioError, load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+MARCH = ROOT / "scenarios" / "ceasefire_2016_03.yaml"
+
+# A small valid scenario; each bad case below replaces one line of it (lines are 1-based).
+GOOD = """\
+name: Two patrons over one issue
+seed: 3
+time: {start: 2016-02-27, step: week, steps: 4}
+issues:
+  assad_role: {low: Assad keeps power, high: Assad leaves}
+actors:
+  us:
+    name: United States
+    consent_required: true
+    position: {assad_role: 0.9}
+    salience: {assad_role: 1.0}
+    patience: 0.97
+  russia:
+    name: Russia
+    consent_required: true
+    position: {assad_role: 0.1}
+    salience: {assad_role: 1.0}
+events:
+  us_may_strike: {at: 1, actor: us, action: enable_option, option: strike_regime}
+"""
+
+# (case, line replaced, its new text, field path the error must name)
+BAD_CASES = [
+    ("unknown_key", 12, "    pateince: 0.97", "actors.us.pateince"),
+    ("wrong_type", 12, "    patience: very", "actors.us.patience"),
+    ("out_of_range", 12, "    patience: 1.5", "actors.us.patience"),
+    ("undefined_actor", 19, "  us_may_strike: {at: 1, actor: china, action: enable_option, option: strike_regime}",
+     "events.us_may_strike.actor"),
+    ("undefined_issue", 10, "    position: {assad_role: 0.9, sanctions: 0.5}", "actors.us.position.sanctions"),
+]
+
+
+def with_line(text: str, line: int, replacement: str) -> str:
+    lines = text.splitlines()
+    lines[line - 1] = replacement
+    return "\n".join(lines) + "\n"
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "cli.py", *args], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          check=False)
+
+
+def flat(text: str) -> str:
+    """Console output with line wrapping undone."""
+    return " ".join(text.split())
+
+
+def test_the_base_file_is_valid(tmp_path: Path) -> None:
+    path = tmp_path / "good.yaml"
+    path.write_text(GOOD, encoding="utf-8")
+    result = cli("validate", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "ok:" in result.stdout
+
+
+@pytest.mark.parametrize(("case", "line", "replacement", "field"), BAD_CASES, ids=[c[0] for c in BAD_CASES])
+def test_bad_file_is_refused_in_process_with_its_location(tmp_path: Path, case: str, line: int, replacement: str,
+                                                          field: str) -> None:
+    path = tmp_path / f"{case}.yaml"
+    path.write_text(with_line(GOOD, line, replacement), encoding="utf-8")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    error = caught.value
+    assert error.field_path == field
+    assert error.line == line
+    assert Path(error.file).name == path.name
+    assert error.column is not None and error.column >= 1
+
+
+@pytest.mark.parametrize(("case", "line", "replacement", "field"), BAD_CASES, ids=[c[0] for c in BAD_CASES])
+def test_bad_file_through_the_cli(tmp_path: Path, case: str, line: int, replacement: str, field: str) -> None:
+    path = tmp_path / f"{case}.yaml"
+    path.write_text(with_line(GOOD, line, replacement), encoding="utf-8")
+    out = tmp_path / "out"
+    # `run` for most cases (it must refuse before writing anything); `validate` for the rest, to cover both.
+    command = ["validate", str(path)] if case in {"wrong_type", "undefined_issue"} else ["run", str(path), "--out",
+                                                                                        str(out)]
+    result = cli(*command)
+    message = flat(result.stderr)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    assert field in message
+    assert f"{path.name}:{line}:" in message
+    assert not out.exists()
+
+
+def _counterfactual(tmp_path: Path, body: str) -> Path:
+    """A counterfactual next to a copy of the shipped March scenario, which it extends."""
+    shutil.copy(MARCH, tmp_path / MARCH.name)
+    path = tmp_path / "counterfactual.yaml"
+    path.write_text(f"extends: {MARCH.name}\n{body}", encoding="utf-8")
+    return path
+
+
+def test_extends_overrides_a_value_and_keeps_the_rest(tmp_path: Path) -> None:
+    path = _counterfactual(tmp_path, "name: Russia needs three months to return\n"
+                                     "actors:\n  russia:\n    redeploy_days: 90\n")
+    result = cli("validate", str(path))
+    assert result.returncode == 0, result.stderr
+    child, parent = load_scenario(path).scenario, load_scenario(MARCH).scenario
+    assert child.name == "Russia needs three months to return"
+    assert child.actors["russia"].redeploy_days == 90
+    assert parent.actors["russia"].redeploy_days != 90
+    # Everything not overridden comes from the parent.
+    assert child.actors["russia"].model_copy(update={"redeploy_days": parent.actors["russia"].redeploy_days}) \
+        == parent.actors["russia"]
+    assert child.actors["us"] == parent.actors["us"]
+    assert child.events == parent.events
+    assert child.battlefield == parent.battlefield
+    assert child.time == parent.time
+
+
+def test_a_bad_override_is_located_in_the_counterfactual(tmp_path: Path) -> None:
+    path = _counterfactual(tmp_path, "actors:\n  russia:\n    redeploy_days: -3\n")
+    result = cli("validate", str(path))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    message = flat(result.stderr)
+    assert "actors.russia.redeploy_days" in message
+    assert f"{path.name}:4:" in message
