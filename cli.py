@@ -64,7 +64,7 @@ def guarded(debug: bool, action):  # noqa: ANN001, ANN201 - runs `action`, turni
         _traceback_if(debug)
         err.print("interrupted: nothing was written.")
         raise typer.Exit(130) from None
-    except (click.exceptions.Exit, click.exceptions.ClickException, click.exceptions.Abort):
+    except (typer.Exit, click.exceptions.Exit, click.exceptions.ClickException, click.exceptions.Abort):
         raise
     except Exception as error:
         if debug:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import multiprocessing
 import signal
 import threading
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -154,7 +155,7 @@ class LocalProcesses:
 class DaskCluster:
     """Chunks sent to a Dask distributed cluster: an existing one at `address`, or a LocalCluster."""
 
-    def __init__(self, address: str, workers: int = 2) -> None:
+    def __init__(self, address: str, workers: int = 2, connect_timeout: str = "10s") -> None:
         try:
             from distributed import Client, LocalCluster
         except ImportError as error:  # pragma: no cover - dask[distributed] is a dependency
@@ -162,11 +163,13 @@ class DaskCluster:
         self.cluster = None
         try:
             if address == LOCAL_CLUSTER:
-                self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                            host="127.0.0.1", dashboard_address=None)
+                with warnings.catch_warnings():  # its HTTP server moves to a free port when 8787 is taken; fine
+                    warnings.filterwarnings("ignore", message="Port .* is already in use")
+                    self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                                host="127.0.0.1", dashboard_address=None)
                 self.client = Client(self.cluster)
             else:
-                self.client = Client(address, timeout="10s")
+                self.client = Client(address, timeout=connect_timeout)
         except (OSError, TimeoutError) as error:
             if self.cluster is not None:
                 self.cluster.close()
