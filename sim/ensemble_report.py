@@ -432,7 +432,8 @@ def indices_table(indices: dict[str, dict[str, dict[str, float | None]]], output
 def sensitivity_report(summary: dict[str, Any], scenario: Scenario) -> str:
     """The HTML report of a global sensitivity analysis: tornado charts and the table of indices."""
     method = summary["method"]
-    outputs = summary["outputs"]
+    constant = set(summary.get("constant_outputs", []))
+    outputs = {name: label for name, label in summary["outputs"].items() if name not in constant}
     facts = [("Method", "Sobol (Saltelli sampling)" if method == "sobol" else "Morris elementary effects"),
              ("Model runs", f"{summary['evaluations']:,} ({summary['samples']:,} base samples)"),
              ("Seed", esc(summary["seed"]))]
@@ -444,11 +445,17 @@ def sensitivity_report(summary: dict[str, Any], scenario: Scenario) -> str:
                "Bars rank the uncertain inputs by μ*, the mean absolute elementary effect of moving the input across "
                "its range (blue, with its 95% interval), with σ, the spread of those effects (green): a large σ "
                "means interactions or curvature.")
+    if constant:
+        caption += " Not shown, as they did not vary over the uncertain ranges: " + \
+            ", ".join(summary["outputs"][name] for name in summary["outputs"] if name in constant) + "."
+    varying = {name: summary["indices"][name] for name in outputs}
+    tornado = Section("Tornado: what drives the outcomes", caption, tornado_figure(varying, outputs, method),
+                      anchor="tornado", centre=True) if outputs else \
+        Section("Tornado: what drives the outcomes", caption, html_body="<p>No output varied.</p>", anchor="tornado")
     sections = [
-        Section("Tornado: what drives the outcomes", caption, tornado_figure(summary["indices"], outputs, method),
-                anchor="tornado", centre=True),
-        Section("Indices", "Every index with its 95% interval.", html_body=indices_table(summary["indices"], outputs,
-                                                                                          method), anchor="indices"),
+        tornado,
+        Section("Indices", "Every index with its 95% interval, for the outputs that varied.",
+                html_body=indices_table(varying, outputs, method), anchor="indices"),
         Section("What was uncertain", "The distributions of the inputs (the scenario's uncertain: block).",
                 html_body=uncertain_table(summary), anchor="inputs"),
     ]

@@ -126,10 +126,18 @@ def _number(value: Any) -> float | None:
     return round(number, 6) if math.isfinite(number) else None
 
 
+def varies(values: np.ndarray) -> bool:
+    """Whether an output varies by more than floating-point noise (relative 1e-9) across the runs."""
+    if not np.all(np.isfinite(values)):
+        return False
+    return float(np.std(values)) > 1e-9 * (1.0 + float(np.abs(values).max()))
+
+
 def analyse(plan: SensitivityPlan, outputs: dict[str, np.ndarray]) -> dict[str, dict[str, dict[str, float | None]]]:
     """Indices per output and input: S1, S1_conf, ST, ST_conf (Sobol) or mu, mu_star, mu_star_conf, sigma (Morris).
 
-    An output that does not vary has every index 0 (nothing to apportion).
+    An output that does not vary (beyond rounding noise, see `varies`) has every index 0: there is
+    nothing to apportion.
     """
     from SALib.analyze import morris as morris_analyse
     from SALib.analyze import sobol as sobol_analyse
@@ -137,7 +145,7 @@ def analyse(plan: SensitivityPlan, outputs: dict[str, np.ndarray]) -> dict[str, 
     keys = ("S1", "S1_conf", "ST", "ST_conf") if plan.method == "sobol" else ("mu", "mu_star", "mu_star_conf", "sigma")
     indices: dict[str, dict[str, dict[str, float | None]]] = {}
     for name, y in outputs.items():
-        if not np.all(np.isfinite(y)) or np.ptp(y) == 0:
+        if not varies(y):
             indices[name] = {path: dict.fromkeys(keys, 0.0) for path in plan.problem["names"]}
             continue
         with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
@@ -183,7 +191,8 @@ def write_sensitivity(plan: SensitivityPlan, folder: Path, executor: Any, force:
 
     def runs_file(path: Path) -> None:
         outcomes = run_to_parquet(batch, executor, path, keep, extra=extra, progress=progress)
-        indices = analyse(plan, outputs_of(scenario, outcomes))
+        outputs = outputs_of(scenario, outcomes)
+        indices = analyse(plan, outputs)
         computed["summary"] = {
             "kind": "sensitivity",
             "method": plan.method,
@@ -193,6 +202,7 @@ def write_sensitivity(plan: SensitivityPlan, folder: Path, executor: Any, force:
             "evaluations": plan.runs,
             "uncertain": {path: spec.model_dump(exclude_none=True) for path, spec in scenario.uncertain.items()},
             "outputs": output_names(scenario),
+            "constant_outputs": [name for name, values in outputs.items() if not varies(values)],
             "indices": indices,
             "outcome": sensitivity_sentence(indices, plan.method),
             "version": __version__,
