@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
 
 from sim.params import field_target, params_from_scenario
 from sim.schema import Distribution, Scenario
@@ -63,6 +62,9 @@ def check_uncertain(scenario: Scenario, locations: dict, file: str, error_at: Ca
 
 def sample(spec: Distribution, size: int, rng: np.random.Generator) -> NDArray[np.float64]:
     """`size` draws from one distribution."""
+    # Imported here, not at the top: scipy.stats costs most of a second to import, and every scenario
+    # load imports this module to check its uncertain: block.
+    from scipy import stats
     if spec.dist == "uniform":
         return rng.uniform(spec.low, spec.high, size)
     if spec.dist == "normal":
@@ -81,6 +83,7 @@ def sample(spec: Distribution, size: int, rng: np.random.Generator) -> NDArray[n
 
 def ppf(spec: Distribution, quantiles: NDArray[np.float64]) -> NDArray[np.float64]:
     """Inverse CDF: maps unit-cube samples (SALib) to field values."""
+    from scipy import stats
     if spec.dist == "uniform":
         return spec.low + (spec.high - spec.low) * quantiles
     if spec.dist == "normal":
