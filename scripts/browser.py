@@ -31,6 +31,7 @@ FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-extensions",
     "--disable-default-apps", "--mute-audio", "--hide-scrollbars", "--no-default-browser-check",
+    "--disable-dev-shm-usage",  # containers often have a tiny /dev/shm
     "--remote-debugging-pipe",
     # No name resolves: a report that tried to fetch anything from the network would fail visibly.
     "--host-resolver-rules=MAP * ~NOTFOUND",
