@@ -198,8 +198,9 @@ def leverage_table(comparison: Comparison, data: dict[str, Any]) -> str:
     return _table(["who over whom", "A", "B", "B - A"], rows) if rows else "<p>No leverage in either scenario.</p>"
 
 
-def comparison_header(comparison: Comparison) -> str:
-    """Both scenarios: name, outcome sentence, description, seed, file and hash."""
+def comparison_header(comparison: Comparison, outcome: str = "") -> str:
+    """The comparison's outcome sentence (as the reports index shows it), then both scenarios: name,
+    outcome sentence, description, seed, file and hash."""
     blocks = []
     for label, result in zip(LABELS, comparison.runs, strict=True):
         summary = result.summary
@@ -216,7 +217,9 @@ def comparison_header(comparison: Comparison) -> str:
             "</dl></div>")
     return ('<header class="report"><p class="kicker">Negotiation simulation: two scenarios compared</p>'
             f"<h1>{esc(comparison.a.scenario.name)} against {esc(comparison.b.scenario.name)}</h1>"
-            f"{''.join(blocks)}"
+            + (f'<p class="outcome"><span class="label">Outcome</span><span id="outcome">{esc(outcome)}</span></p>'
+               if outcome else "")
+            + f"{''.join(blocks)}"
             '<p class="description">In every overlaid figure A is drawn with solid lines and B with dashed ones; '
             "time runs in weeks since each scenario's start.</p></header>")
 
@@ -396,7 +399,7 @@ def comparison_report(comparison: Comparison, data: dict[str, Any] | None = None
     """The comparison as one self-contained HTML page."""
     data = data if data is not None else comparison_data(comparison)
     title = f"{comparison.a.scenario.name} against {comparison.b.scenario.name}"
-    return render_page(title, comparison_header(comparison), comparison_sections(comparison, data),
+    return render_page(title, comparison_header(comparison, data["outcome"]), comparison_sections(comparison, data),
                        footer_note="A is drawn solid, B dashed; differences are B minus A.")
 
 
