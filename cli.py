@@ -202,7 +202,7 @@ def list_scenarios(
 
     def action() -> None:
         table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-        table.add_column("file")
+        table.add_column("file", no_wrap=True, overflow="fold")  # a name cut short cannot be typed back
         table.add_column("what it asks")
         for entry in scenario_entries(folder):
             table.add_row(_escape_markup(entry.file), _escape_markup(entry.summary))
