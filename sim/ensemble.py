@@ -133,7 +133,8 @@ def simulate_chunk(spec: ChunkSpec, first_run: int, seeds: NDArray[np.int64], in
     series: dict[str, list[Array]] = {}
     seen = None
     for step in range(steps):
-        seen, _, _, _ = engine.advance(params, state, step, draws[step])
+        # Inducement leverage is not among the recorded outcomes and no decision reads it.
+        seen, _, _, _ = engine.advance(params, state, step, draws[step], measure_inducement=False)
         if spec.bands:
             _record_step(series, params, state, seen)
     outcomes = _outcomes(params, state, seen)

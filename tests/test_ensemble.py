@@ -344,3 +344,32 @@ def test_ctrl_c_leaves_no_half_written_output(workers: int, tmp_path: Path) -> N
     assert "nothing was written" in stderr
     assert "Traceback" not in stderr
     assert not folder.exists() or not any(folder.iterdir())
+
+
+def test_skipping_the_inducement_measure_changes_nothing_else() -> None:
+    """Ensembles skip the inducement leverage (unrecorded, read by no decision): every other number stays."""
+    loaded = load_scenario(SEPTEMBER)
+    plan = plan_monte_carlo(loaded, 20, seed=12)
+    runs = []
+    for measure in (True, False):
+        params = params_from_scenario(loaded.scenario, runs=20)
+        for field_path, values in plan.batch.inputs.items():
+            set_field(params, field_path, values)
+        state = engine.initial_state(params)
+        draws = np.stack([engine.draw_noise(np.random.default_rng(int(s)), params.steps) for s in plan.batch.seeds],
+                         axis=1)
+        steps = [engine.advance(params, state, t, draws[t], measure_inducement=measure) for t in range(params.steps)]
+        runs.append((steps, state))
+    (full, full_state), (lean, lean_state) = runs
+    for (seen, intents, outcome, _), (seen_lean, intents_lean, outcome_lean, _) in zip(full, lean, strict=True):
+        for name, value in vars(seen).items():
+            if name != "inducement":
+                np.testing.assert_array_equal(value, getattr(seen_lean, name), err_msg=name)
+        assert not seen_lean.inducement.any()
+        for name in intents:
+            np.testing.assert_array_equal(intents[name], intents_lean[name], err_msg=name)
+        for name in outcome:
+            np.testing.assert_array_equal(outcome[name], outcome_lean[name], err_msg=name)
+    assert any(seen.inducement.any() for seen, *_ in full)  # the full measure is not trivially zero
+    for item in dataclasses.fields(full_state):
+        np.testing.assert_array_equal(getattr(full_state, item.name), getattr(lean_state, item.name))
