@@ -37,6 +37,8 @@ MAX_FILE_BYTES = 1_000_000  # a shipped scenario is under 10 kB
 MAX_NODES = 20_000  # values after alias expansion; a shipped scenario has a few hundred
 MAX_DEPTH = 32  # nesting of lists and mappings; a scenario needs 5
 MAX_EXTENDS_DEPTH = 16
+MAX_ACTORS = 50  # the model's cost grows with actors squared; the design's cast is five to nine
+MAX_ISSUES = 20
 MAX_SHOWN_CHARS = 80  # longest piece of a file's text quoted in a message
 
 Location = tuple[str, int, int]  # file, line (1-based), column (1-based)
@@ -168,6 +170,7 @@ class _Composer:
         self.locations: dict[FieldPath, Location] = {}
         self.anchors: dict[str, tuple[Any, int]] = {}  # anchor -> (value, size)
         self.total = 0
+        self.aliases_used = False
 
     def fail(self, message: str, mark: Any, path: FieldPath = (), hint: str = "") -> ScenarioError:
         line, column = _at(mark)
@@ -264,8 +267,11 @@ class _Composer:
     def _count(self, values: int, mark: Any, path: FieldPath) -> None:
         self.total += values
         if self.total > MAX_NODES:
-            raise self.fail(f"the document expands to more than {MAX_NODES} values", mark, path,
-                            "remove repeated or nested aliases (&anchor / *alias); a scenario is small.")
+            if self.aliases_used:
+                raise self.fail(f"the document expands to more than {MAX_NODES} values", mark, path,
+                                "remove repeated or nested aliases (&anchor / *alias); a scenario is small.")
+            raise self.fail(f"the document has more than {MAX_NODES} values", mark, path,
+                            "a scenario has a few hundred; check that this is the file you meant.")
 
     def _take_key(self, top: _Open, event: Any) -> None:
         path = top.path
@@ -310,6 +316,7 @@ class _Composer:
             raise self.fail(f"the tag {shown(event.tag)} is not allowed", event.start_mark, path, _NO_TAGS_HINT)
 
     def _alias(self, event: Any, stack: list[_Open], path: FieldPath) -> tuple[Any, int]:
+        self.aliases_used = True
         if event.anchor in self.anchors:
             return self.anchors[event.anchor]
         if any(frame.anchor == event.anchor for frame in stack):
@@ -539,6 +546,10 @@ def check_references(scenario: Scenario, locations: dict[FieldPath, Location], f
     """Refuse references to actors and issues that do not exist, and dates outside the scenario."""
     issues = set(scenario.issues)
     actors = set(scenario.actors)
+    for key, names, limit in (("actors", actors, MAX_ACTORS), ("issues", issues, MAX_ISSUES)):
+        if len(names) > limit:
+            raise _error_at(locations, (key,), file, f"{len(names)} {key}, more than the {limit} a scenario may have",
+                            "the model's cost grows with their number; split the question into smaller scenarios.")
     try:
         scenario.time.end  # noqa: B018 - a date past year 9999 cannot be represented
     except OverflowError:

@@ -25,7 +25,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from sim.api import timeseries_csv
-from sim.loader import MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, ScenarioError, dotted, load_scenario, printable
+from sim.loader import (
+    MAX_ACTORS,
+    MAX_DEPTH,
+    MAX_FILE_BYTES,
+    MAX_ISSUES,
+    MAX_NODES,
+    ScenarioError,
+    dotted,
+    load_scenario,
+    printable,
+)
 from sim.model import NegotiationModel
 from sim.results import build_result
 from tests.strategies import (
@@ -171,6 +181,21 @@ def case_many_values(folder: Path):
     # Under the size limit, but more values than a scenario could need.
     text = "name: x\nsources:\n" + "".join(f"  - {i}\n" for i in range(MAX_NODES + 10))
     return write(folder, "many.yaml", text), None, None, None
+
+
+def case_too_many_actors(folder: Path):
+    def change(document: Doc) -> None:
+        template = next(iter(document["actors"].values()))
+        for index in range(MAX_ACTORS):
+            document["actors"][f"extra_{index}"] = copy.deepcopy(template)
+    return scenario_with(folder, "crowd.yaml", change, "actors:", "actors", after="\nactors:")
+
+
+def case_too_many_issues(folder: Path):
+    def change(document: Doc) -> None:
+        for index in range(MAX_ISSUES):
+            document["issues"][f"extra_{index}"] = {"low": "a", "high": "b"}
+    return scenario_with(folder, "issues.yaml", change, "issues:", "issues", after="\nissues:")
 
 
 def case_alias_bomb(folder: Path):
@@ -500,11 +525,34 @@ def test_cli_debug_shows_the_traceback_and_keeps_the_exit_code(tmp_path: Path) -
     assert result.returncode == 2 and "Traceback (most recent call last)" in result.stderr
 
 
-@pytest.mark.parametrize("command", [["run", "--help"], ["validate", "--help"], ["list", "--help"],
-                                     ["schema", "--help"]])
-def test_every_command_has_debug(command: list[str]) -> None:
-    result = cli(*command)
-    assert result.returncode == 0 and "--debug" in result.stdout
+def test_every_command_has_debug() -> None:
+    from typer.main import get_command
+    from typer.testing import CliRunner
+
+    import cli
+
+    commands = get_command(cli.app).commands
+    assert {"run", "validate", "list", "schema"} <= set(commands)
+    for name in commands:
+        result = CliRunner().invoke(cli.app, [name, "--help"])
+        assert result.exit_code == 0 and "--debug" in result.output, name
+
+
+def test_an_unexpected_error_is_one_line_exit_1_and_debug_shows_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    import cli
+
+    def broken(path: object) -> None:
+        raise ValueError("something the code did not expect")
+
+    monkeypatch.setattr("sim.loader.load_scenario", broken)
+    result = CliRunner().invoke(cli.app, ["run", str(MARCH), "--out", "unused"])
+    assert result.exit_code == 1
+    assert "internal error (ValueError: something the code did not expect)" in result.output
+    assert "--debug" in result.output and "Traceback" not in result.output
+    debug = CliRunner().invoke(cli.app, ["run", str(MARCH), "--out", "unused", "--debug"])
+    assert isinstance(debug.exception, ValueError)  # re-raised: Python prints the traceback
 
 
 # ---------------------------------------------------------------------------------------------
