@@ -34,7 +34,9 @@ Array = NDArray[np.float64]
 
 SOFTMIN_SHARPNESS = 400.0
 MAXIMIN_ITERATIONS = 60
-NASH_ITERATIONS = 60
+# 60 left the two-actor linear split up to 2e-5 from its closed form (the step shrinks by 0.75 per two
+# steps around the optimum); 100 reaches 1e-8. No shipped scenario's output changes.
+NASH_ITERATIONS = 100
 INITIAL_STEP = 0.2
 STEP_GROWTH, STEP_SHRINK = 1.5, 0.5
 
