@@ -144,3 +144,30 @@ def test_local_processes_map_in_order() -> None:
 def test_workers_must_be_positive() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         open_executor(workers=0)
+
+
+def test_the_cli_sends_an_ensemble_to_a_scheduler_by_address(cluster: object, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    import cli
+
+    for name, extra in (("local", []), ("dask", ["--scheduler", cluster.scheduler_address])):
+        result = CliRunner().invoke(cli.app, ["ensemble", str(MARCH), "--runs", "300", "--seed", "6",
+                                              "--out", str(tmp_path / name), *extra])
+        assert result.exit_code == 0, result.output
+    for file in ("ensemble.parquet", "summary.json", "report.html"):
+        assert (tmp_path / "local" / file).read_bytes() == (tmp_path / "dask" / file).read_bytes(), file
+
+
+def test_the_cli_reports_an_unreachable_scheduler_with_exit_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    import cli
+    from sim import distributed
+
+    monkeypatch.setattr(distributed.DaskCluster.__init__, "__defaults__", (2, "1s"))
+    result = CliRunner().invoke(cli.app, ["ensemble", str(MARCH), "--runs", "10", "--scheduler", "tcp://127.0.0.1:9",
+                                          "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1
+    assert "cannot reach the Dask scheduler" in " ".join(result.output.split())
+    assert not (tmp_path / "o").exists()
