@@ -53,7 +53,8 @@ def test_the_seed_given_is_the_seed_recorded(seeded_runs: dict[str, Path]) -> No
 def test_another_seed_moves_control(seeded_runs: dict[str, Path]) -> None:
     seven = pd.read_csv(seeded_runs["seed7_a"] / "timeseries.csv")
     eight = pd.read_csv(seeded_runs["seed8"] / "timeseries.csv")
-    assert (seeded_runs["seed7_a"] / "timeseries.csv").read_bytes() != (seeded_runs["seed8"] / "timeseries.csv").read_bytes()
+    assert (seeded_runs["seed7_a"] / "timeseries.csv").read_bytes() != (
+        seeded_runs["seed8"] / "timeseries.csv").read_bytes()
     control_seven = seven.drop_duplicates("step").set_index("step")["control"]
     control_eight = eight.drop_duplicates("step").set_index("step")["control"]
     common = control_seven.index.intersection(control_eight.index)
