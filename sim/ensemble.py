@@ -411,7 +411,13 @@ class MonteCarlo:
         """The ensemble's summary.json (needs `simulate_to` first)."""
         if self.parquet_path is None:
             raise RuntimeError("simulate_to must run first")
-        return ensemble_summary(self, pq.read_table(self.parquet_path))
+        return ensemble_summary(self, read_outcomes(self.parquet_path, self.scenario))
+
+
+def read_outcomes(path: Path, scenario: Scenario) -> pa.Table:
+    """The outcome columns of a runs file that the summary and the report use (not the inputs)."""
+    wanted = [name for name, _ in outcome_columns(scenario) if not name.startswith("proposal_")]
+    return pq.read_table(path, columns=wanted)
 
 
 def plan_monte_carlo(loaded: Any, runs: int, seed: int | None = None) -> MonteCarlo:
@@ -465,6 +471,7 @@ def ensemble_summary(plan: MonteCarlo, table: pa.Table) -> dict[str, Any]:
         "step_length": scenario.time.step,
         "start": scenario.time.start.isoformat(),
         "end": scenario.time.date_of(steps - 1).isoformat(),
+        "dates": [scenario.time.date_of(t).isoformat() for t in range(steps)],
         "uncertain": {path: spec.model_dump(exclude_none=True) for path, spec in scenario.uncertain.items()},
         "deal": {
             "probability": round(deals / runs, 6) if runs else None,
@@ -534,7 +541,7 @@ def write_monte_carlo(plan: MonteCarlo, folder: Path, executor: Any, force: bool
 
     def runs_file(path: Path) -> None:
         plan.simulate_to(path, executor, progress)
-        computed["table"] = pq.read_table(path)
+        computed["table"] = read_outcomes(path, plan.scenario)
         computed["summary"] = ensemble_summary(plan, computed["table"])
 
     def summary_file(path: Path) -> None:
