@@ -283,7 +283,8 @@ class _Composer:
                             "write the values out, or use `extends:` to reuse another scenario.")
         key = self._scalar(event, path)
         if not isinstance(key, (str, int)) or isinstance(key, bool):
-            raise self.fail(f"keys must be plain names, not {shown(key)}", event.start_mark, path)
+            raise self.fail(f"keys must be plain names, not {shown(key)}", event.start_mark, path,
+                            "put a key that looks like a number, date or true/false in quotes.")
         key = str(key)
         if key in top.value:
             raise self.fail(f"duplicate key {shown(key)} (first given on line {top.key_lines[key]})",
