@@ -17,7 +17,7 @@ import html
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -40,7 +40,9 @@ from sim.figures import (
     proposals_figure,
 )
 from sim.params import params_from_scenario
-from sim.results import RunResult
+
+if TYPE_CHECKING:  # annotations only: ensemble reports need not load the Mesa model
+    from sim.results import RunResult
 
 STYLE = """
 :root { --ink:#1d2327; --muted:#5f6b73; --line:#dde3e8; --accent:#1f5fa8; --paper:#f6f8fa; }
