@@ -261,7 +261,8 @@ def _alternatives(params: Params, state: State, government: Array, opposition_ba
     n_runs = params.runs
     if not params.has_battlefield:
         value = params.utilities_at(params.status_quo)[:, None, :] - cost[:, None, :]
-        return np.broadcast_to(value, (n_runs, government.shape[1], value.shape[-1])), np.full(value.shape, np.nan)
+        shape = (n_runs, government.shape[1], value.shape[-1])
+        return np.broadcast_to(value, shape), np.full(shape, np.nan)
     expand = lambda name: params.battle(name)[:, None, None]  # noqa: E731 - (N,) -> (N, 1, 1)
     probability = batna_math.projected_win_probability(
         government=np.maximum(government, war.MIN_STRENGTH),
