@@ -615,6 +615,16 @@ def test_the_shipped_scenarios_pass_the_same_checks() -> None:
         run_briefly(loaded)
 
 
+def test_a_scenario_without_a_battlefield_runs(scratch: Path) -> None:
+    """Optional sections left out: no battlefield (so no battlefield events), no uncertain block."""
+    document = march()
+    for key in ("battlefield", "events", "uncertain"):
+        document.pop(key, None)
+    path = scratch / "no_battlefield.yaml"
+    path.write_text(dump(document), encoding="utf-8")
+    run_briefly(load_scenario(path))
+
+
 def test_strategies_produce_both_outcomes(scratch: Path) -> None:
     """The property tests above exercise both branches: some mutations load, most are refused."""
     outcomes = {"loaded": 0, "refused": 0}
