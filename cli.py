@@ -330,6 +330,10 @@ def ensemble(
         loaded = load_scenario(path)
         folder = out_dir if out_dir is not None else REPORTS / f"{path.stem}_ensemble"
         check_output_folder(folder, force)
+        if workers > 1 and not scheduler:
+            from sim.distributed import start_local_workers
+
+            start_local_workers()  # the workers' imports overlap with the sampling below
         from sim.ensemble import plan_monte_carlo, write_monte_carlo
 
         plan = plan_monte_carlo(loaded, runs, seed)

@@ -28,7 +28,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.utility import utility, utility_gradient
+from sim.utility import utility
 
 Array = NDArray[np.float64]
 

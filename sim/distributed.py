@@ -101,6 +101,20 @@ def _result(future: Future) -> Any:
             continue
 
 
+PRELOAD = ("__main__", "sim.ensemble")
+
+
+def start_local_workers() -> multiprocessing.context.BaseContext:
+    """The context local worker processes start from; with a fork server, it is started now (it imports
+    the model in the background, so calling this early hides that cost behind other work)."""
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if context.get_start_method() == "forkserver":
+        context.set_forkserver_preload(list(PRELOAD))
+        _start_fork_server()
+    return context
+
+
 def _start_fork_server() -> None:
     """Start the fork server with Ctrl-C ignored: it and the workers it forks inherit that, so a
     Ctrl-C that reaches the whole process group stops only this process, which then stops them."""
@@ -119,13 +133,9 @@ def _start_fork_server() -> None:
 class LocalProcesses:
     """A pool of local worker processes (concurrent.futures)."""
 
-    def __init__(self, workers: int, preload: tuple[str, ...] = ("__main__", "sim.ensemble")) -> None:
+    def __init__(self, workers: int) -> None:
         self.workers = workers
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-        if context.get_start_method() == "forkserver":
-            context.set_forkserver_preload(list(preload))
-            _start_fork_server()
+        context = start_local_workers()
         self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_ignore_interrupts)
 
     def map_in_order(self, function: Callable[..., Any], tasks: Iterable[tuple[Any, ...]]) -> Iterator[Any]:

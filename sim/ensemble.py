@@ -537,7 +537,6 @@ def write_monte_carlo(plan: MonteCarlo, folder: Path, executor: Any, force: bool
     `sim.outputs.write_outputs`); the summary and the report are then computed
     from it and from the bands, so an interrupted ensemble leaves nothing behind.
     """
-    from sim.ensemble_report import ensemble_report
     from sim.outputs import write_json, write_outputs
 
     computed: dict[str, Any] = {}
@@ -551,6 +550,8 @@ def write_monte_carlo(plan: MonteCarlo, folder: Path, executor: Any, force: bool
         write_json(computed["summary"])(path)
 
     def report_file(path: Path) -> None:
+        from sim.ensemble_report import ensemble_report  # plotly and pandas load only once the runs are done
+
         path.write_text(ensemble_report(computed["summary"], computed["table"], plan.scenario), encoding="utf-8",
                         newline="\n")
 
