@@ -79,13 +79,34 @@ class ChunkSpec:
     bands: bool = False
 
 
+@dataclass(frozen=True)
+class BandCounts:
+    """Histogram counts per (step, bin) of one series, kept only from the first to the last bin
+    used (a chunk's values span a few hundred of the thousands of bins): bins offset..offset+width-1."""
+
+    offset: int
+    counts: NDArray[np.int32]  # (steps, width)
+
+    @classmethod
+    def trimmed(cls, counts: NDArray[np.int64]) -> BandCounts:
+        used = np.flatnonzero(counts.any(axis=0))
+        if used.size == 0:
+            return cls(0, np.zeros((counts.shape[0], 0), dtype=np.int32))
+        return cls(int(used[0]), counts[:, used[0]:used[-1] + 1].astype(np.int32))
+
+    def full(self, bins: int) -> NDArray[np.int64]:
+        counts = np.zeros((self.counts.shape[0], bins), dtype=np.int64)
+        counts[:, self.offset:self.offset + self.counts.shape[1]] = self.counts
+        return counts
+
+
 @dataclass
 class ChunkResult:
     """The outcomes of one chunk of runs: columns of equal length, and optional band histograms."""
 
     first_run: int
     outcomes: dict[str, np.ndarray]
-    bands: dict[str, NDArray[np.int64]] | None = None  # series -> (steps, bins) counts
+    bands: dict[str, BandCounts] | None = None  # series -> its histogram counts per step
 
 
 def outcome_columns(scenario: Scenario) -> list[tuple[str, pa.DataType]]:
@@ -144,7 +165,8 @@ def simulate_chunk(spec: ChunkSpec, first_run: int, seeds: NDArray[np.int64], in
     bands = None
     if spec.bands:
         ranges = band_series(scenario)
-        bands = {name: histogram_counts(np.array(values), *ranges[name]) for name, values in series.items()}
+        bands = {name: BandCounts.trimmed(histogram_counts(np.array(values), *ranges[name]))
+                 for name, values in series.items()}
     return ChunkResult(first_run=first_run, outcomes=outcomes, bands=bands)
 
 
@@ -270,9 +292,11 @@ class Bands:
         self.ranges = band_series(scenario)
         self.counts: dict[str, NDArray[np.int64]] = {}
 
-    def add(self, counts: dict[str, NDArray[np.int64]]) -> None:
+    def add(self, counts: dict[str, BandCounts | NDArray[np.int64]]) -> None:
+        """Fold in one chunk's counts (full (steps, bins) arrays or trimmed `BandCounts`)."""
         for name, table in counts.items():
-            self.counts[name] = self.counts[name] + table if name in self.counts else table.copy()
+            full = table.full(self.ranges[name][2]) if isinstance(table, BandCounts) else table
+            self.counts[name] = self.counts[name] + full if name in self.counts else full.copy()
 
     def quantiles(self, name: str, levels: tuple[float, ...] = QUANTILES) -> dict[float, list[float | None]]:
         """Per step, each quantile level, interpolated inside its histogram bin (None where no values)."""

@@ -32,8 +32,10 @@ import cli
 from sim import engine
 from sim.distributed import open_executor
 from sim.ensemble import (
+    BandCounts,
     Bands,
     ChunkSpec,
+    band_series,
     histogram_counts,
     plan_monte_carlo,
     run_seeds,
@@ -161,8 +163,10 @@ def test_a_run_does_not_depend_on_the_chunk_it_is_in() -> None:
                             {k: v[start:stop] for k, v in inputs.items()}) for start, stop in ((0, 5), (5, 6), (6, 12))]
     for name, column in whole.outcomes.items():
         np.testing.assert_array_equal(column, np.concatenate([p.outcomes[name] for p in parts]), err_msg=name)
+    bins = band_series(loaded.scenario)
     for name, counts in whole.bands.items():
-        np.testing.assert_array_equal(counts, sum(p.bands[name] for p in parts), err_msg=name)
+        np.testing.assert_array_equal(counts.full(bins[name][2]), sum(p.bands[name].full(bins[name][2]) for p in parts),
+                                      err_msg=name)
 
 
 # ---------------------------------------------------------------------------- seeds, samples, statistics
@@ -212,6 +216,15 @@ def test_histogram_bands_agree_with_exact_quantiles() -> None:
     for level, series in got.items():
         exact = np.quantile(values, level, axis=1)
         np.testing.assert_allclose(series, exact, atol=2e-3)  # a bin is 1e-3 wide
+
+
+def test_trimmed_band_counts_keep_every_count() -> None:
+    counts = histogram_counts(np.array([[0.31, 0.35, 0.52], [0.33, 0.34, 0.36]]), 0.0, 1.0, 100)
+    trimmed = BandCounts.trimmed(counts)
+    assert trimmed.offset == 31 and trimmed.counts.shape == (2, 22)
+    np.testing.assert_array_equal(trimmed.full(100), counts)
+    empty = BandCounts.trimmed(np.zeros((3, 10), dtype=np.int64))
+    np.testing.assert_array_equal(empty.full(10), np.zeros((3, 10)))
 
 
 def test_histogram_puts_outliers_in_the_end_bins_and_ignores_nan() -> None:
