@@ -337,6 +337,8 @@ def ensemble(
         from sim.ensemble import plan_monte_carlo, write_monte_carlo
 
         plan = plan_monte_carlo(loaded, runs, seed)
+        for note in plan.notes:
+            err.print(f"note: {_escape_markup(note)}", highlight=False, soft_wrap=True)
         written = _run_many(f"{runs:,} runs", runs, workers, scheduler,
                             lambda executor, progress: write_monte_carlo(plan, folder, executor, force, progress))
         summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))

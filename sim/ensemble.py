@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
 from sim import engine
-from sim.params import Params, params_from_scenario, set_field
+from sim.params import Params, field_target, params_from_scenario, set_field
 from sim.schema import Distribution, Scenario
 from sim.uncertainty import sample
 
@@ -417,6 +417,7 @@ class MonteCarlo:
     batch: Batch
     bands: Bands
     parquet_path: Path | None = None
+    notes: list[str] = field(default_factory=list)  # things worth telling the user before the runs
 
     @property
     def scenario(self) -> Scenario:
@@ -465,7 +466,29 @@ def plan_monte_carlo(loaded: Any, runs: int, seed: int | None = None) -> MonteCa
                                     hint="narrow the distribution, or use truncnormal with low and high inside "
                                     "the field's range.")
     batch = Batch(scenario=scenario, seeds=run_seeds(seed, runs), inputs=inputs)
-    return MonteCarlo(loaded=loaded, runs=runs, seed=seed, batch=batch, bands=Bands(scenario))
+    return MonteCarlo(loaded=loaded, runs=runs, seed=seed, batch=batch, bands=Bands(scenario),
+                      notes=overridden_values(scenario))
+
+
+def overridden_values(scenario: Scenario) -> list[str]:
+    """Fields whose value in the file lies outside their uncertain: distribution's range.
+
+    The ensemble samples such a field and never uses the file's value: usually a counterfactual
+    (`extends:`) that changed a field its parent's uncertain: block still samples.
+    """
+    params = params_from_scenario(scenario)
+    notes = []
+    for path, spec in scenario.uncertain.items():
+        if spec.dist == "normal":
+            continue
+        low, high = support_ends(spec, np.zeros(1))
+        array, index = field_target(params, path)
+        value = float(array[index][0])
+        if not low <= value <= high:
+            notes.append(f"{path} is {value:g} in the scenario, but its uncertain: entry samples {low:g} to "
+                         f"{high:g}; the ensemble uses the samples (set the entry to null in the file to keep "
+                         "the value)")
+    return notes
 
 
 def _column(table: pa.Table, name: str) -> Array:

@@ -331,6 +331,19 @@ def test_bad_uncertain_entries_are_refused_with_file_line_and_field(case: str, t
     assert not (tmp_path / "out").exists()
 
 
+def test_a_file_value_the_ensemble_would_overwrite_is_pointed_out(tmp_path: Path) -> None:
+    scenario = tmp_path / "more_air.yaml"
+    scenario.write_text(textwrap.dedent(f"""\
+        extends: {MARCH}
+        actors: {{russia: {{forces: {{air: 2.0}}}}}}
+        """), encoding="utf-8")
+    notes = plan_monte_carlo(load_scenario(scenario), 10, seed=1).notes
+    assert len(notes) == 1 and notes[0].startswith("actors.russia.forces.air is 2 in the scenario")
+    assert plan_monte_carlo(load_scenario(MARCH), 10, seed=1).notes == []
+    result = CliRunner().invoke(cli.app, ["ensemble", str(scenario), "--runs", "10", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0 and "note: actors.russia.forces.air" in result.output
+
+
 def test_a_refused_sample_range_is_a_scenario_error_in_the_library() -> None:
     loaded = load_scenario(MARCH)
     loaded.scenario.uncertain["actors.us.patience"] = type(next(iter(loaded.scenario.uncertain.values())))(
