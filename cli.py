@@ -296,7 +296,10 @@ def _run_many(title: str, runs: int, workers: int, scheduler: str | None, write)
                    TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn())
         with Progress(*columns, console=err, transient=True) as progress:
             task = progress.add_task(title, total=runs)
-            return write(executor, lambda done: progress.advance(task, done))
+            try:
+                return write(executor, lambda done: progress.advance(task, done))
+            except SchedulerError as error:
+                fail(_escape_markup(str(error)), code=1)
 
 
 def _report_written(written: list[Path], outcome: str, folder: Path) -> None:

@@ -52,6 +52,10 @@ class ChunkExecutor(Protocol):
         """A handle to pass `value` to every task cheaply (sent once per worker where that helps)."""
         ...  # pragma: no cover - protocol
 
+    def close(self, interrupted: bool = False) -> None:
+        """Release the workers (at once, without waiting for running tasks, when `interrupted`)."""
+        ...  # pragma: no cover - protocol
+
 
 def _ordered(submit: Callable[[tuple[Any, ...]], Future], tasks: Iterable[tuple[Any, ...]], max_in_flight: int,
              result: Callable[[Any], Any], cancel: Callable[[Iterable[Any]], None]) -> Iterator[Any]:
@@ -192,9 +196,16 @@ class DaskCluster:
         def cancel(pending: Iterable[Any]) -> None:
             self.client.cancel(list(pending))
 
+        def result(future: Any) -> Any:
+            try:
+                return _result(future)
+            except ModuleNotFoundError as error:
+                raise SchedulerError(f"the Dask workers cannot import '{error.name}'. Hint: install this package "
+                                     "(pip install negotiation-sim, or the project folder) on every worker.") from None
+
         # pure=False: two chunks with equal arguments are still two tasks.
         return _ordered(lambda task: self.client.submit(function, *task, pure=False), tasks,
-                        IN_FLIGHT_PER_WORKER * self.workers, _result, cancel)
+                        IN_FLIGHT_PER_WORKER * self.workers, result, cancel)
 
     def share(self, value: Any) -> Any:
         """Send a value to every worker once; tasks receive it by reference."""
