@@ -260,8 +260,10 @@ def schema(debug: DebugOpt = False) -> None:
 
 # --- many runs: ensemble, sweep, sensitivity -------------------------------------------------------
 
-WorkersOpt = Annotated[int, typer.Option("--workers", "-w", min=1,
-                                         help="Local worker processes (with --scheduler local: Dask workers).")]
+WorkersOpt = Annotated[Optional[int], typer.Option(
+    "--workers", "-w", min=1, show_default=False,
+    help="Local worker processes (with --scheduler local: Dask workers). Default: one per core, at most one "
+    "per chunk of runs. The files do not depend on it.")]
 SchedulerOpt = Annotated[Optional[str], typer.Option(
     "--scheduler", help="Address of an existing Dask scheduler (e.g. tcp://10.0.0.5:8786) to send the runs to, "
     "or 'local' for a Dask LocalCluster of --workers processes. Default: this machine, without Dask.",
@@ -272,6 +274,18 @@ ForceOpt = Annotated[bool, typer.Option("--force", help="Write into a folder tha
 def _out_option(default_name: str):  # noqa: ANN202 - returns a Typer option type
     return Annotated[Optional[Path], typer.Option("--out", "-o", help=f"Output folder. Default: {default_name}.",
                                                   show_default=False)]
+
+
+def _workers_for(runs: int, workers: int | None) -> int:
+    """The --workers given, or one per core but no more than there are chunks of runs."""
+    if workers is not None:
+        return workers
+    import math
+    import os
+
+    from sim.ensemble import chunk_size
+
+    return max(1, min(os.cpu_count() or 1, math.ceil(runs / chunk_size(runs))))
 
 
 def _run_many(title: str, runs: int, workers: int, scheduler: str | None, write) -> list[Path]:  # noqa: ANN001
@@ -317,7 +331,7 @@ def ensemble(
     scenario: ScenarioArg = None,
     runs: Annotated[int, typer.Option("--runs", "-n", min=1, help="Number of runs.")] = 1000,
     seed: Annotated[Optional[int], typer.Option(help="Ensemble seed (default: the scenario's own).", min=0)] = None,
-    workers: WorkersOpt = 1,
+    workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
     out_dir: _out_option("reports/<scenario name>_ensemble") = None,
     force: ForceOpt = False,
@@ -333,7 +347,8 @@ def ensemble(
         loaded = load_scenario(path)
         folder = out_dir if out_dir is not None else REPORTS / f"{path.stem}_ensemble"
         check_output_folder(folder, force)
-        if workers > 1 and not scheduler:
+        processes = _workers_for(runs, workers)
+        if processes > 1 and not scheduler:
             from sim.distributed import start_local_workers
 
             start_local_workers()  # the workers' imports overlap with the sampling below
@@ -342,7 +357,7 @@ def ensemble(
         plan = plan_monte_carlo(loaded, runs, seed)
         for note in plan.notes:
             err.print(f"note: {_escape_markup(note)}", highlight=False, soft_wrap=True)
-        written = _run_many(f"{runs:,} runs", runs, workers, scheduler,
+        written = _run_many(f"{runs:,} runs", runs, processes, scheduler,
                             lambda executor, progress: write_monte_carlo(plan, folder, executor, force, progress))
         summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
         _report_written(written, summary["outcome"], folder)
@@ -359,7 +374,7 @@ def sweep(
     runs: Annotated[int, typer.Option("--runs", "-n", min=1, help="Runs (seeds) at each grid point.")] = 50,
     seed: Annotated[Optional[int], typer.Option(help="Seed of the runs' seeds (default: the scenario's).",
                                                 min=0)] = None,
-    workers: WorkersOpt = 1,
+    workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
     out_dir: _out_option("reports/<scenario name>_sweep") = None,
     force: ForceOpt = False,
@@ -382,7 +397,7 @@ def sweep(
         folder = out_dir if out_dir is not None else REPORTS / f"{path.stem}_sweep"
         check_output_folder(folder, force)
         total = len(plan.points) * runs
-        written = _run_many(f"{len(plan.points):,} points", total, workers, scheduler,
+        written = _run_many(f"{len(plan.points):,} points", total, _workers_for(total, workers), scheduler,
                             lambda executor, progress: write_sweep(plan, folder, executor, force, progress))
         summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
         _report_written(written, summary["outcome"], folder)
@@ -399,7 +414,7 @@ def sensitivity(
                                          "N(D+1), D the number of uncertain fields. A power of 2 for Sobol.")] = 256,
     seed: Annotated[Optional[int], typer.Option(help="Seed of the design and of every run (default: the scenario's).",
                                                 min=0)] = None,
-    workers: WorkersOpt = 1,
+    workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
     out_dir: _out_option("reports/<scenario name>_sensitivity") = None,
     force: ForceOpt = False,
@@ -422,7 +437,7 @@ def sensitivity(
             fail(_escape_markup(str(error)))
         folder = out_dir if out_dir is not None else REPORTS / f"{path.stem}_sensitivity"
         check_output_folder(folder, force)
-        written = _run_many(f"{method} design", plan.runs, workers, scheduler,
+        written = _run_many(f"{method} design", plan.runs, _workers_for(plan.runs, workers), scheduler,
                             lambda executor, progress: write_sensitivity(plan, folder, executor, force, progress))
         summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
         _report_written(written, summary["outcome"], folder)
