@@ -94,6 +94,17 @@ def _resolve_scenario(path: Path | None) -> Path:
     return path
 
 
+def _report_written(written: list[Path], outcome: str, folder: Path) -> None:
+    """Print the outcome and where the report is; refresh reports/index.html when writing under reports/."""
+    out.print(outcome, highlight=False, markup=False)
+    out.print(f"report: {next(p for p in written if p.name == 'report.html')}", highlight=False, markup=False)
+    from sim.report_index import refresh_index
+
+    index = refresh_index(folder)
+    if index is not None:
+        out.print(f"index: {index}", highlight=False, markup=False)
+
+
 @app.command()
 def run(
     scenario: ScenarioArg = None,
@@ -119,14 +130,7 @@ def run(
         with err.status(f"running {loaded.scenario.name} ...", spinner="dots"):
             result = run_scenario(loaded, seed=seed)
             written = write_run_outputs(result, folder, force=force)
-        out.print(result.summary["outcome"], highlight=False, markup=False)
-        report = next(p for p in written if p.name == "report.html")
-        out.print(f"report: {report}", highlight=False, markup=False)
-        from sim.report_index import refresh_index
-
-        index = refresh_index(folder)  # only when the folder is inside a reports/ folder
-        if index is not None:
-            out.print(f"index: {index}", highlight=False, markup=False)
+        _report_written(written, result.summary["outcome"], folder)
 
     guarded(debug, action)
 
@@ -153,16 +157,11 @@ def compare(
         folder = out_dir if out_dir is not None else REPORTS / f"{path_a.stem}_vs_{path_b.stem}"
         check_output_folder(folder, force)
         from sim.compare import compare_scenarios, comparison_data, comparison_outcome, write_comparison
-        from sim.report_index import refresh_index
 
         with err.status("running both scenarios ...", spinner="dots"):
             comparison = compare_scenarios(path_a, path_b, seed=seed)
             written = write_comparison(comparison, folder, force=force)
-        out.print(comparison_outcome(comparison_data(comparison)), highlight=False, markup=False)
-        out.print(f"report: {next(p for p in written if p.name == 'report.html')}", highlight=False, markup=False)
-        index = refresh_index(folder)
-        if index is not None:
-            out.print(f"index: {index}", highlight=False, markup=False)
+        _report_written(written, comparison_outcome(comparison_data(comparison)), folder)
 
     guarded(debug, action)
 
@@ -314,16 +313,6 @@ def _run_many(title: str, runs: int, workers: int, scheduler: str | None, write)
                 return write(executor, lambda done: progress.advance(task, done))
             except SchedulerError as error:
                 fail(_escape_markup(str(error)), code=1)
-
-
-def _report_written(written: list[Path], outcome: str, folder: Path) -> None:
-    out.print(outcome, highlight=False, markup=False)
-    out.print(f"report: {next(p for p in written if p.name == 'report.html')}", highlight=False, markup=False)
-    from sim.report_index import refresh_index
-
-    index = refresh_index(folder)
-    if index is not None:
-        out.print(f"index: {index}", highlight=False, markup=False)
 
 
 @app.command()
