@@ -5,7 +5,7 @@
 
 The Mesa model (`sim.model`) runs a batch of one through `advance` and lets
 its agents take the decisions; the ensemble engine runs N at once with
-`decide_all`. Both use the same functions, so a batch member equals the single
+`decide` over every actor. Both use the same functions, so a batch member equals the single
 run with the same seed.
 """
 
