@@ -152,8 +152,8 @@ def test_quadratic_utilities_match_scipy(seed: int, actors: int, issues: int) ->
     """Risk exponent 2: the solver's deal maximises the same Nash product that scipy maximises.
 
     The Nash product is nearly flat along a narrow ridge in these problems, and the fixed number of ascent
-    steps can stop a little way along it: the value is checked tightly, the position loosely (with 100 steps
-    the worst position error over 60,000 random problems was 5e-3, the worst value error 1.4e-5).
+    steps can stop a little way along it: the value is checked tightly, the position less so (curved
+    problems get 200 steps; the worst position error over 60,000 random problems was then 4e-4).
     """
     rng = np.random.default_rng(seed)
     ideal = rng.uniform(0.0, 1.0, (1, actors, issues))
@@ -172,7 +172,23 @@ def test_quadratic_utilities_match_scipy(seed: int, actors: int, issues: int) ->
     assert np.all(slack > 0)
     value = float(-np.sum(weights[0] * np.log(slack)))
     assert value <= reference_value + 1e-4
-    np.testing.assert_allclose(outcome.proposal[0], reference, atol=1e-2)
+    np.testing.assert_allclose(outcome.proposal[0], reference, atol=2e-3)
+
+
+def test_each_run_stops_after_its_own_number_of_ascent_steps() -> None:
+    """Curved runs take more ascent steps than linear ones; a run must stop after its own count, whatever
+    shares its batch, so that a batch member equals the run alone. Objective f(x) = x on [0, 1]: every step
+    succeeds, so after n steps x = 0.2 (1 + 1.5 + ... + 1.5^(n-1))."""
+    from sim.bargaining import _ascend
+
+    def rising(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return x[0].copy(), np.ones_like(x)
+
+    start, free = np.zeros((1, 2)), np.ones((1, 2), dtype=bool)
+    together, _ = _ascend(rising, start, free, np.array([1, 3]))
+    alone_short, _ = _ascend(rising, start[:, :1], free[:, :1], 1)
+    assert together[0, 0] == alone_short[0, 0] == pytest.approx(0.2)
+    assert together[0, 1] == pytest.approx(0.2 + 0.3 + 0.45)
 
 
 def test_quadratic_two_actor_split_has_its_own_closed_form() -> None:
