@@ -514,7 +514,7 @@ def ensemble_summary(plan: MonteCarlo, table: pa.Table) -> dict[str, Any]:
     has_war = scenario.battlefield is not None
     summary: dict[str, Any] = {
         "kind": "ensemble",
-        "scenario": {"name": scenario.name, "file": loaded.path.name, "sha256": loaded.sha256},
+        "scenario": {"name": scenario.name, **loaded.provenance()},
         "seed": plan.seed,
         "runs": runs,
         "steps": steps,

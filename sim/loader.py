@@ -109,6 +109,12 @@ class LoadedScenario:
     sha256: str
     locations: dict[FieldPath, Location] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
+    parents: list[tuple[Path, str]] = field(default_factory=list)  # (file, sha256) of each `extends:` ancestor
+
+    def provenance(self) -> dict[str, Any]:
+        """The files this scenario is made of, with their hashes, so a reader can verify which produced a result."""
+        return {"file": self.path.name, "sha256": self.sha256,
+                "extends": [{"file": parent.name, "sha256": digest} for parent, digest in self.parents]}
 
 
 _Parser: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 30x faster
@@ -445,11 +451,13 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
     return merged
 
 
-def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[FieldPath, Location]]:
+def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[FieldPath, Location], list[Path]]:
+    """The merged document of `path` and its `extends:` ancestors, where each value came from, and the
+    ancestors' paths, nearest first."""
     document, locations = read_yaml(path)
     parent_name = document.pop("extends", None)
     if parent_name is None:
-        return document, locations
+        return document, locations, []
     file = str(path)
     line, column = locations[("extends",)][1:]
     if not isinstance(parent_name, str) or not parent_name.strip() or "\x00" in parent_name:
@@ -468,9 +476,9 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[
     if not parent.is_file():
         raise ScenarioError(file, f"parent scenario {shown(parent_name)} is not a regular file", line=line,
                             column=column, field_path="extends", hint="name a .yaml scenario file.")
-    parent_document, parent_locations = _resolve(parent, (*chain, path.resolve()))
+    parent_document, parent_locations, ancestors = _resolve(parent, (*chain, path.resolve()))
     merged_locations = {**parent_locations, **locations}
-    return deep_merge(parent_document, document), merged_locations
+    return deep_merge(parent_document, document), merged_locations, [parent, *ancestors]
 
 
 def locate(locations: dict[FieldPath, Location], path: FieldPath, default_file: str) -> Location:
@@ -634,7 +642,7 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     """Read, merge, validate and cross-check a scenario file."""
     path = Path(path)
     file = str(path)
-    document, locations = _resolve(path, ())
+    document, locations, ancestors = _resolve(path, ())
     try:
         scenario = Scenario.model_validate(document)
     except ValidationError as error:
@@ -645,7 +653,9 @@ def load_scenario(path: str | Path) -> LoadedScenario:
 
         check_uncertain(scenario, locations, file, _error_at)
     digest = hashlib.sha256(read_bytes(path)).hexdigest()
-    return LoadedScenario(scenario=scenario, path=path, sha256=digest, locations=locations, raw=document)
+    parents = [(parent, hashlib.sha256(read_bytes(parent)).hexdigest()) for parent in ancestors]
+    return LoadedScenario(scenario=scenario, path=path, sha256=digest, locations=locations, raw=document,
+                          parents=parents)
 
 
 def scenario_from_mapping(document: dict[str, Any], name: str = "<mapping>") -> Scenario:

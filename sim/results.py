@@ -99,7 +99,7 @@ def build_result(loaded: LoadedScenario, model: NegotiationModel) -> RunResult:
     collapsed = int(state.collapsed_step[0]) if state.collapsed_step[0] >= 0 else None
     leverage_final = last.coercive[0] + last.inducement[0]
     summary: dict[str, Any] = {
-        "scenario": {"name": scenario.name, "file": loaded.path.name, "sha256": loaded.sha256,
+        "scenario": {"name": scenario.name, **loaded.provenance(),
                      "description": scenario.description, "sources": list(scenario.sources)},
         "seed": model.seed,
         "steps": params.steps,

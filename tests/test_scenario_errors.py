@@ -133,6 +133,20 @@ def test_extends_overrides_a_value_and_keeps_the_rest(tmp_path: Path) -> None:
     assert child.time == parent.time
 
 
+def test_the_hashes_name_every_file_a_counterfactual_is_made_of(tmp_path: Path) -> None:
+    """The summary's hashes let a reader verify the counterfactual and the parent it extends."""
+    import hashlib
+
+    from sim.results import run_scenario
+
+    path = _counterfactual(tmp_path, "actors:\n  russia:\n    redeploy_days: 90\n")
+    summary = run_scenario(load_scenario(path)).summary["scenario"]
+    assert summary["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    parent = tmp_path / MARCH.name
+    assert summary["extends"] == [{"file": MARCH.name, "sha256": hashlib.sha256(parent.read_bytes()).hexdigest()}]
+    assert run_scenario(load_scenario(parent)).summary["scenario"]["extends"] == []
+
+
 def test_a_bad_override_is_located_in_the_counterfactual(tmp_path: Path) -> None:
     path = _counterfactual(tmp_path, "actors:\n  russia:\n    redeploy_days: -3\n")
     result = cli("validate", str(path))
