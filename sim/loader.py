@@ -625,8 +625,7 @@ def check_references(scenario: Scenario, locations: dict[FieldPath, Location], f
                             f"step {event.at} is outside the scenario (0 to {scenario.time.steps - 1})")
     talks = scenario.time.talks_start
     if talks is not None:
-        talks_step = ((talks - scenario.time.start).days // scenario.time.step_days
-                      if isinstance(talks, dt.date) else talks)
+        talks_step = scenario.time.first_step_from(talks)
         if not 0 <= talks_step < scenario.time.steps:
             raise _error_at(locations, ("time", "talks_start"), file,
                             f"talks_start {talks} is outside the scenario "

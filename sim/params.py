@@ -142,12 +142,6 @@ def _get_path(model: object, dotted: str) -> object:
     return value
 
 
-def _step_of(at: dt.date | int, scenario: Scenario) -> int:
-    if isinstance(at, int):
-        return at
-    return (at - scenario.time.start).days // scenario.time.step_days
-
-
 def params_from_scenario(scenario: Scenario, runs: int = 1) -> Params:
     """Arrays for `runs` identical runs of a validated scenario."""
     actor_ids = tuple(scenario.actors)
@@ -183,7 +177,7 @@ def params_from_scenario(scenario: Scenario, runs: int = 1) -> Params:
     index = {a: i for i, a in enumerate(actor_ids)}
     events = tuple(
         CompiledEvent(
-            step=_step_of(event.at, scenario),
+            step=scenario.time.step_containing(event.at),
             actor=index[event.actor] if event.actor else -1,
             action=event.action,
             fraction=event.fraction,
@@ -192,13 +186,15 @@ def params_from_scenario(scenario: Scenario, runs: int = 1) -> Params:
             label=event.label or event_id.replace("_", " "),
             event_id=event_id,
         )
-        for event_id, event in sorted(scenario.events.items(), key=lambda item: (_step_of(item[1].at, scenario), item[0]))
+        for event_id, event in sorted(scenario.events.items(),
+                                      key=lambda item: (scenario.time.step_containing(item[1].at), item[0]))
     )
     return Params(
         actor_ids=actor_ids,
         issue_ids=issue_ids,
         steps=scenario.time.steps,
-        talks_start_step=_step_of(scenario.time.talks_start, scenario) if scenario.time.talks_start is not None else 0,
+        talks_start_step=(scenario.time.first_step_from(scenario.time.talks_start)
+                          if scenario.time.talks_start is not None else 0),
         step_days=scenario.time.step_days,
         start=scenario.time.start,
         has_battlefield=battle is not None,

@@ -136,6 +136,14 @@ class TimeSpec(StrictModel):
     def date_of(self, step: int) -> dt.date:
         return self.start + dt.timedelta(days=self.step_days * step)
 
+    def step_containing(self, at: dt.date | int) -> int:
+        """The step whose week (or day) contains a date; events happen in that step."""
+        return at if isinstance(at, int) else (at - self.start).days // self.step_days
+
+    def first_step_from(self, at: dt.date | int) -> int:
+        """The first step starting on or after a date: talks opening mid-week conclude nothing before they open."""
+        return at if isinstance(at, int) else -(-(at - self.start).days // self.step_days)
+
     @property
     def end(self) -> dt.date:
         return self.date_of(self.steps)
