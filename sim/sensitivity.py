@@ -196,7 +196,7 @@ def write_sensitivity(plan: SensitivityPlan, folder: Path, executor: Any, force:
         computed["summary"] = {
             "kind": "sensitivity",
             "method": plan.method,
-            "scenario": {"name": scenario.name, "file": loaded.path.name, "sha256": loaded.sha256},
+            "scenario": {"name": scenario.name, **loaded.provenance()},
             "seed": plan.seed,
             "samples": plan.samples,
             "evaluations": plan.runs,

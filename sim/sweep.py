@@ -168,7 +168,7 @@ def write_sweep(plan: SweepPlan, folder: Path, executor: Any, force: bool = Fals
         points = point_summaries(plan, outcomes, point_index)
         computed["summary"] = {
             "kind": "sweep",
-            "scenario": {"name": scenario.name, "file": loaded.path.name, "sha256": loaded.sha256},
+            "scenario": {"name": scenario.name, **loaded.provenance()},
             "seed": plan.seed,
             "runs_per_point": plan.runs_per_point,
             "runs": batch.runs,
