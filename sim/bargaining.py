@@ -28,7 +28,6 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.utility import utility
 
 Array = NDArray[np.float64]
 
@@ -77,8 +76,6 @@ def reservation_values(batna: Array, demand: Array, stake_growth: Array, elapsed
     return batna + demand - stake_growth * elapsed_steps
 
 
-def _slacks(x: Array, ideal: Array, salience: Array, risk: Array, reservation: Array) -> Array:
-    return utility(x, ideal, salience, risk) - reservation
 
 
 # The solver works in a runs-last layout, (R, K, N) instead of (N, R, K): numpy is

@@ -27,7 +27,6 @@ from sim.utility import distance_from_ideal
 
 Array = NDArray[np.float64]
 OPTION = {name: index for index, name in enumerate(OPTION_NAMES)}
-DRAWS_PER_STEP = 2  # a normal shock to control, a uniform for the ceasefire's fate
 
 
 def draw_noise(rng: np.random.Generator, steps: int) -> Array:
@@ -116,17 +115,6 @@ class Assessment:
     inducement: Array  # (N, A, A)
     credibility: Array  # (N, A) weight of withdrawn air as a threat
 
-
-@dataclass
-class Intents:
-    """What the actors decide at a step; (N, A) booleans and the new demands."""
-
-    accept: NDArray[np.bool_]
-    spoil_probability: Array
-    soften: NDArray[np.bool_]
-    escalate: NDArray[np.bool_]
-    withdraw: NDArray[np.bool_]
-    demand: Array
 
 
 def apply_events(params: Params, state: State, step: int) -> list[str]:
@@ -360,10 +348,15 @@ def assess(params: Params, state: State, step: int, government_now: Array, oppos
     # Arms a patron is holding back: what its suppliers would deliver without its embargo.
     blocked_by = (supply * (embargoed & state.supplying & ~state.defying)) @ _patron_matrix(params)
     inflow_without = inflow[:, None] - delivered_by + blocked_by
-    may_escalate = state.options[:, :, OPTION["escalate"]]
-    added_force = params.actor("escalate_step") * (params.actor("ground") + air_effectiveness * params.actor("air"))
-    government_escalated = government[:, None] + may_escalate * gov_side * added_force
-    opposition_escalated = opposition_base[:, None] + may_escalate * opp_side * added_force
+    # What one more escalation would add: nothing at the actor's cap (as in the decision rule); only ground
+    # force counts on the opposition side, whose strength has no air term.
+    can_escalate = state.options[:, :, OPTION["escalate"]] & (involvement < params.actor("max_involvement"))
+    added_ground = decisions.escalated_force(state.ground, params.actor("ground"), params.actor("escalate_step"),
+                                             params.actor("max_involvement")) - state.ground
+    added_air = decisions.escalated_force(state.air_present, params.actor("air"), params.actor("escalate_step"),
+                                          params.actor("max_involvement")) - state.air_present
+    government_escalated = government[:, None] + can_escalate * gov_side * (added_ground + air_effectiveness * added_air)
+    opposition_escalated = opposition_base[:, None] + can_escalate * opp_side * added_ground
 
     inflow_resumed = inflow[:, None] + supply * (embargoed & state.supplying & ~state.defying)
     unchanged = (n_runs, n_actors)

@@ -8,7 +8,6 @@ only `Params`.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 
@@ -72,7 +71,6 @@ class CompiledEvent:
     redeploy_days: float | None
     option: int  # index into OPTION_NAMES, -1 if none
     label: str
-    event_id: str
 
 
 @dataclass
@@ -120,19 +118,6 @@ class Params:
         """u_i at an outcome (N, K) for every actor: (N, A)."""
         return utility(outcome, self.ideal, self.salience, self.actor("risk"))
 
-    def select(self, members: NDArray[np.int64] | slice) -> Params:
-        """The runs `members` of this batch, as their own Params."""
-        return dataclasses.replace(
-            self,
-            options=self.options[members],
-            ideal=self.ideal[members],
-            salience_raw=self.salience_raw[members],
-            status_quo=self.status_quo[members],
-            government_victory=self.government_victory[members],
-            opposition_victory=self.opposition_victory[members],
-            actor_values={key: value[members] for key, value in self.actor_values.items()},
-            battlefield_values={key: value[members] for key, value in self.battlefield_values.items()},
-        )
 
 
 def _get_path(model: object, dotted: str) -> object:
@@ -147,7 +132,7 @@ def params_from_scenario(scenario: Scenario, runs: int = 1) -> Params:
     actor_ids = tuple(scenario.actors)
     issue_ids = tuple(scenario.issues)
     actors = [scenario.actors[a] for a in actor_ids]
-    n_actors, n_issues = len(actor_ids), len(issue_ids)
+    n_actors = len(actor_ids)
 
     def per_run(row: list[float] | np.ndarray) -> Array:
         return np.broadcast_to(np.asarray(row, dtype=np.float64), (runs, *np.shape(row))).copy()
@@ -184,7 +169,6 @@ def params_from_scenario(scenario: Scenario, runs: int = 1) -> Params:
             redeploy_days=event.redeploy_days,
             option=OPTION_NAMES.index(event.option) if event.option in OPTION_NAMES else -1,
             label=event.label or event_id.replace("_", " "),
-            event_id=event_id,
         )
         for event_id, event in sorted(scenario.events.items(),
                                       key=lambda item: (scenario.time.step_containing(item[1].at), item[0]))
