@@ -200,6 +200,8 @@ def list_scenarios(
     from sim.catalog import scenario_entries
 
     def action() -> None:
+        if not folder.is_dir():
+            fail(_escape_markup(f"{folder}: no such folder. Hint: the shipped scenarios are in scenarios/."))
         table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
         table.add_column("file", no_wrap=True, overflow="fold")  # a name cut short cannot be typed back
         table.add_column("what it asks")
@@ -222,19 +224,19 @@ def _with_partial_overrides(document: dict) -> dict:
             return [lenient(value) for value in node]
         if not isinstance(node, dict):
             return node
-        out = {}
+        result = {}
         for key, value in node.items():
             if key in ("required", "minProperties", "minItems"):
                 continue
             if key == "$ref":
-                out[key] = value.replace("#/$defs/", "#/$defs/Partial")
+                result[key] = value.replace("#/$defs/", "#/$defs/Partial")
             elif key == "properties":
-                out[key] = {name: nullable(field) for name, field in value.items()}
+                result[key] = {name: nullable(field) for name, field in value.items()}
             elif key == "additionalProperties" and isinstance(value, dict):
-                out[key] = nullable(value)
+                result[key] = nullable(value)
             else:
-                out[key] = lenient(value)
-        return out
+                result[key] = lenient(value)
+        return result
 
     definitions = document.pop("$defs", {})
     header = {key: document.pop(key) for key in ("$schema", "title", "description") if key in document}
@@ -426,7 +428,7 @@ def sensitivity(
             fail(_escape_markup(str(error)))
         folder = out_dir if out_dir is not None else REPORTS / f"{path.stem}_sensitivity"
         check_output_folder(folder, force)
-        written = _run_many(f"{method} design", plan.runs, _workers_for(plan.runs, workers), scheduler,
+        written = _run_many(f"{method.lower()} design", plan.runs, _workers_for(plan.runs, workers), scheduler,
                             lambda executor, progress: write_sensitivity(plan, folder, executor, force, progress))
         summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
         _report_written(written, summary["outcome"], folder)

@@ -1,4 +1,7 @@
-"""The library's front door: everything the CLI does, callable from Python."""
+"""The library's front door for single runs: load a scenario, run it, write its outputs.
+
+Many runs live in `sim.ensemble`, `sim.sweep` and `sim.sensitivity`; comparisons in `sim.compare`.
+"""
 
 from __future__ import annotations
 

@@ -184,7 +184,7 @@ class DaskCluster:
                 self.client = Client(self.cluster)
             else:
                 self.client = Client(address, timeout=connect_timeout)
-        except (OSError, TimeoutError) as error:
+        except (OSError, TimeoutError, ValueError) as error:  # ValueError: a malformed address
             if self.cluster is not None:
                 self.cluster.close()
             raise SchedulerError(f"cannot reach the Dask scheduler at {address} ({error}). Hint: start one with "

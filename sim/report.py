@@ -13,7 +13,6 @@ Every string from a scenario must be escaped (`esc`) before it enters `header_ht
 from __future__ import annotations
 
 import functools
-import html
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -455,7 +454,7 @@ def _comparison_caption(comparisons: Sequence[DealComparison], deal_reached: boo
 
 
 def _leverage_caption(coercive: np.ndarray, inducement: np.ndarray, actor_ids: Sequence[str],
-                      names: dict[str, str]) -> str:
+                      names: dict[str, str], step_word: str = "week") -> str:
     text = ("Dark cells are strong leverage: the upper panel is the power to worsen the other side's alternative "
             "(an 'or else'), the lower the power to sweeten its deal. ")
     without = [names[a] for i, a in enumerate(actor_ids) if not np.any(coercive[:, i, :] > 5e-5)]
@@ -465,7 +464,7 @@ def _leverage_caption(coercive: np.ndarray, inducement: np.ndarray, actor_ids: S
     total = coercive[-1] + inducement[-1]
     if total.max() > 0:
         i, j = np.unravel_index(int(np.argmax(total)), total.shape)
-        text += (f"In the last {'week' if len(coercive) else 'step'}, the most leverage is {names[actor_ids[i]]} over "
+        text += (f"In the last {step_word}, the most leverage is {names[actor_ids[i]]} over "
                  f"{names[actor_ids[j]]} ({total[i, j]:.3f}).")
     return text
 
@@ -513,7 +512,7 @@ def run_sections(result: RunResult) -> list[Section]:
         sections.append(Section("Who was winning the war?", _control_caption(result),
                                 control_figure(series, marks), anchor="control", key_html=key))
     coercive, inducement = leverage_arrays(series, actor_ids)
-    sections.append(Section("Who could move whom?", _leverage_caption(coercive, inducement, actor_ids, names),
+    sections.append(Section("Who could move whom?", _leverage_caption(coercive, inducement, actor_ids, names, _step_word(result)),
                             leverage_over_time_figure(coercive, inducement, actor_ids, names, Timeline.of(series),
                                                       marks),
                             anchor="leverage", key_html=key))
@@ -542,8 +541,3 @@ def run_report(result: RunResult) -> str:
     return render_page(result.scenario.name, run_header(result), run_sections(result),
                        footer_note="Utilities are on a 0 to 1 scale (1 = the actor's ideal outcome); "
                                    f"one step is one {esc(_step_word(result))}.")
-
-
-def escape(text: str) -> str:
-    """HTML-escape text (quotes included)."""
-    return html.escape(text, quote=True)

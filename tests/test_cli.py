@@ -213,6 +213,12 @@ def test_list_shows_the_shipped_scenarios() -> None:
         assert yaml.safe_load(path.read_text(encoding="utf-8"))["name"].split(",")[0] in " ".join(result.stdout.split())
 
 
+def test_list_of_a_missing_folder_is_an_error(tmp_path: Path) -> None:
+    result = cli("list", "--folder", str(tmp_path / "nowhere"))
+    assert result.returncode == 2
+    assert "no such folder" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_schema_is_json_schema_of_the_scenario_format() -> None:
     result = cli("schema")
     assert result.returncode == 0, result.stderr

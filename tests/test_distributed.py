@@ -106,6 +106,12 @@ def test_an_unreachable_scheduler_is_a_clear_error() -> None:
     assert time.monotonic() - started < 30
 
 
+def test_a_malformed_scheduler_address_is_a_clear_error() -> None:
+    pytest.importorskip("distributed")
+    with pytest.raises(SchedulerError, match="missing port"):
+        DaskCluster("bogus", connect_timeout="1s")
+
+
 def test_results_come_back_in_task_order_with_bounded_work_in_flight() -> None:
     """_ordered yields in submission order however the tasks finish, never holding more than its limit."""
     in_flight, most = 0, 0
