@@ -289,8 +289,9 @@ def _workers_for(runs: int, workers: int | None) -> int:
     return max(1, min(os.cpu_count() or 1, math.ceil(runs / chunk_size(runs))))
 
 
-def _run_many(title: str, runs: int, workers: int, scheduler: str | None, write) -> list[Path]:  # noqa: ANN001
-    """Open the executor, show a progress bar of runs, and call write(executor, progress)."""
+def _run_many(title: str, runs: int, workers: int, scheduler: str | None, write, folder: Path) -> None:  # noqa: ANN001
+    """Open the executor, show a progress bar of runs, call write(executor, progress) to fill `folder`,
+    then print the outcome from the summary it wrote."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -312,9 +313,11 @@ def _run_many(title: str, runs: int, workers: int, scheduler: str | None, write)
         with Progress(*columns, console=err, transient=True) as progress:
             task = progress.add_task(title, total=runs)
             try:
-                return write(executor, lambda done: progress.advance(task, done))
+                written = write(executor, lambda done: progress.advance(task, done))
             except SchedulerError as error:
                 fail(_escape_markup(str(error)), code=1)
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    _report_written(written, summary["outcome"], folder)
 
 
 @app.command()
@@ -348,10 +351,8 @@ def ensemble(
         plan = plan_monte_carlo(loaded, runs, seed)
         for note in plan.notes:
             err.print(f"note: {_escape_markup(note)}", highlight=False, soft_wrap=True)
-        written = _run_many(f"{runs:,} runs", runs, processes, scheduler,
-                            lambda executor, progress: write_monte_carlo(plan, folder, executor, force, progress))
-        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-        _report_written(written, summary["outcome"], folder)
+        _run_many(f"{runs:,} runs", runs, processes, scheduler,
+                  lambda executor, progress: write_monte_carlo(plan, folder, executor, force, progress), folder)
 
     guarded(debug, action)
 
@@ -388,10 +389,8 @@ def sweep(
         folder = out_dir if out_dir is not None else REPORTS / f"{path.stem}_sweep"
         check_output_folder(folder, force)
         total = len(plan.points) * runs
-        written = _run_many(f"{len(plan.points):,} points", total, _workers_for(total, workers), scheduler,
-                            lambda executor, progress: write_sweep(plan, folder, executor, force, progress))
-        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-        _report_written(written, summary["outcome"], folder)
+        _run_many(f"{len(plan.points):,} points", total, _workers_for(total, workers), scheduler,
+                  lambda executor, progress: write_sweep(plan, folder, executor, force, progress), folder)
 
     guarded(debug, action)
 
@@ -428,10 +427,8 @@ def sensitivity(
             fail(_escape_markup(str(error)))
         folder = out_dir if out_dir is not None else REPORTS / f"{path.stem}_sensitivity"
         check_output_folder(folder, force)
-        written = _run_many(f"{method.lower()} design", plan.runs, _workers_for(plan.runs, workers), scheduler,
-                            lambda executor, progress: write_sensitivity(plan, folder, executor, force, progress))
-        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-        _report_written(written, summary["outcome"], folder)
+        _run_many(f"{method.lower()} design", plan.runs, _workers_for(plan.runs, workers), scheduler,
+                  lambda executor, progress: write_sensitivity(plan, folder, executor, force, progress), folder)
 
     guarded(debug, action)
 
