@@ -2,6 +2,11 @@
 # Set up a Python 3.12+ virtual environment in .venv and run the model or the tests.
 #   bash scripts/dev.sh run [SCENARIO] [options]   install, then run a scenario (default: March 2016)
 #   bash scripts/dev.sh test [pytest options]      install with test tools, then run the test suite
+#   bash scripts/dev.sh lint                       ruff check and ruff format --check (CI runs it first)
+#   bash scripts/dev.sh test-latest [pytest opts]  the suite against the newest releases, in .venv-latest
+#   bash scripts/dev.sh lock                       regenerate requirements/lock.txt from pyproject.toml
+# `run` and `test` install the exact versions of requirements/lock.txt (the versions the suite was last
+# green with); pyproject.toml keeps only lower bounds, for people who pip install the package.
 # Finds a 3.12+ interpreter on PATH (python3.14 ... python3) or, failing that, in pyenv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,25 +34,32 @@ find_python() {
   return 1
 }
 
-setup() {
-  local extras="$1" stamp python
-  if [ ! -x .venv/bin/python ] || ! is_new_enough .venv/bin/python; then
+LOCK=requirements/lock.txt
+
+make_venv() {  # make_venv FOLDER: a 3.12+ virtual environment in FOLDER, kept if it is already one
+  local folder="$1" python
+  if [ ! -x "$folder/bin/python" ] || ! is_new_enough "$folder/bin/python"; then
     python="$(find_python)" || {
       echo "error: Python 3.12 or newer is needed and none was found (tried python3.14..python3 and pyenv)." >&2
       echo "Hint: install Python 3.12+, or set PYTHON=/path/to/python3.12." >&2
       exit 1
     }
     echo "using $("$python" -V) at $python" >&2
-    rm -rf .venv
-    "$python" -m venv .venv
+    rm -rf "$folder"
+    "$python" -m venv "$folder"
   fi
-  stamp=".venv/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)-$extras"
+}
+
+setup() {
+  local extras="$1" stamp
+  make_venv .venv
+  stamp=".venv/.installed-$(cat pyproject.toml "$LOCK" | sha256sum | cut -c1-16)-$extras"
   if [ ! -f "$stamp" ]; then
     .venv/bin/python -m pip install --quiet --upgrade pip >&2
     if [ "$extras" = "dev" ]; then
-      .venv/bin/python -m pip install --quiet -e ".[dev]" >&2
+      .venv/bin/python -m pip install --quiet --constraint "$LOCK" -e ".[dev]" >&2
     else
-      .venv/bin/python -m pip install --quiet -e . >&2
+      .venv/bin/python -m pip install --quiet --constraint "$LOCK" -e . >&2
     fi
     rm -f .venv/.installed-*
     touch "$stamp"
@@ -66,8 +78,30 @@ case "$command" in
     setup dev
     exec .venv/bin/python -m pytest "$@"
     ;;
+  lint)
+    setup dev
+    .venv/bin/ruff check .
+    exec .venv/bin/ruff format --check .
+    ;;
+  test-latest)
+    # Drift on purpose: the newest release of every dependency that pyproject.toml allows, no lock.
+    make_venv .venv-latest
+    .venv-latest/bin/python -m pip install --quiet --upgrade pip >&2
+    .venv-latest/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e ".[dev]" >&2
+    .venv-latest/bin/python -m pip list --format=freeze 2>/dev/null | grep -v '^negotiation-sim' \
+      | diff <(grep -E '^[A-Za-z0-9._-]+==' "$LOCK" | sed 's/ *;.*//' | sort -fu) <(sort -f) \
+      | sed -n 's/^> /newer than the lock: /p' >&2 || true
+    exec .venv-latest/bin/python -m pytest "$@"
+    ;;
+  lock)
+    # uv resolves for every platform and Python 3.12+; it runs from a throwaway environment.
+    make_venv .venv-lock
+    .venv-lock/bin/python -m pip install --quiet uv >&2
+    exec .venv-lock/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.12 \
+      --upgrade --output-file "$LOCK"
+    ;;
   *)
-    echo "usage: bash scripts/dev.sh run [SCENARIO] [options] | test [pytest options]" >&2
+    echo "usage: bash scripts/dev.sh run [SCENARIO] [options] | test [pytest options] | lint | test-latest | lock" >&2
     exit 2
     ;;
 esac

@@ -127,12 +127,17 @@ class _ScenarioYaml(_Parser):  # type: ignore[misc, valid-type]
     """
 
 
-_ScenarioYaml.yaml_implicit_resolvers = {
-    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.copy().items()
-}
-_ScenarioYaml.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+class _ScenarioYamlPure(yaml.SafeLoader):
+    """The same, in pure Python: the second reading of a file libyaml refused (see `_Composer.compose`)."""
+
+
+for _loader in (_ScenarioYaml, _ScenarioYamlPure):
+    _loader.yaml_implicit_resolvers = {
+        key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+        for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.copy().items()
+    }
+    _loader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 _YAML = "tag:yaml.org,2002:"
 _SCALAR_CONSTRUCTORS = {
@@ -183,17 +188,42 @@ class _Composer:
         return ScenarioError(self.file, message, line=line, column=column, field_path=dotted(path), hint=hint)
 
     def compose(self) -> Any:
-        parser = self.parser = _ScenarioYaml(self.text)
+        try:
+            return self._compose_with(_ScenarioYaml)
+        except yaml.YAMLError as error:
+            if _ScenarioYaml is not _ScenarioYamlPure:
+                # libyaml reads ahead and has limits of its own (PyYAML 6.0.4's refuses flow nesting past
+                # 1,000 levels while scanning), so it can refuse a file before this composer's own checks
+                # see the place and field they would name. The pure-Python parser reads the same grammar
+                # without those limits: if one of our checks fires first there, that is the error to give.
+                self._reset()
+                try:
+                    self._compose_with(_ScenarioYamlPure)
+                except ScenarioError:
+                    raise
+                except yaml.YAMLError:
+                    pass
+            raise self._yaml_error(error) from None
+
+    def _reset(self) -> None:
+        self.locations.clear()
+        self.anchors.clear()
+        self.total = 0
+        self.aliases_used = False
+
+    def _compose_with(self, loader: type) -> Any:
+        parser = self.parser = loader(self.text)
         try:
             return self._events(parser)
-        except yaml.MarkedYAMLError as error:
-            raise self._syntax_error(error) from None
-        except yaml.reader.ReaderError as error:
-            raise self._character_error(error) from None
-        except yaml.YAMLError as error:
-            raise ScenarioError(self.file, f"not valid YAML: {_problem(error)}") from None
         finally:
             parser.dispose()
+
+    def _yaml_error(self, error: yaml.YAMLError) -> ScenarioError:
+        if isinstance(error, yaml.MarkedYAMLError):
+            return self._syntax_error(error)
+        if isinstance(error, yaml.reader.ReaderError):
+            return self._character_error(error)
+        return ScenarioError(self.file, f"not valid YAML: {_problem(error)}")
 
     def _events(self, parser: Any) -> Any:
         stack: list[_Open] = []
