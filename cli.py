@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -30,7 +30,7 @@ out = Console()
 err = Console(stderr=True)
 
 ScenarioArg = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Argument(help="Scenario YAML file. Default: scenarios/ceasefire_2016_03.yaml.", show_default=False),
 ]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")]
@@ -41,7 +41,7 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def guarded(debug: bool, action):  # noqa: ANN001, ANN201 - runs `action`, turning known errors into messages
+def guarded(debug: bool, action):
     """Run `action`; a bad scenario exits 2, an output problem 1, Ctrl-C 130, each with one message.
 
     With `debug`, the traceback is printed first. Any other exception is a bug: a one-line
@@ -49,8 +49,8 @@ def guarded(debug: bool, action):  # noqa: ANN001, ANN201 - runs `action`, turni
     """
     import click
 
-    from sim.loader import ScenarioError
     from sim.outputs import OutputError
+    from sim.scenario.loader import ScenarioError
 
     try:
         return action()
@@ -69,8 +69,13 @@ def guarded(debug: bool, action):  # noqa: ANN001, ANN201 - runs `action`, turni
     except Exception as error:
         if debug:
             raise
-        fail(_escape_markup(f"internal error ({type(error).__name__}: {error}). This is a bug; "
-                            "run again with --debug to see where it happened."), code=1)
+        fail(
+            _escape_markup(
+                f"internal error ({type(error).__name__}: {error}). This is a bug; "
+                "run again with --debug to see where it happened."
+            ),
+            code=1,
+        )
 
 
 def _traceback_if(debug: bool) -> None:
@@ -98,7 +103,7 @@ def _report_written(written: list[Path], outcome: str, folder: Path) -> None:
     """Print the outcome and where the report is; refresh reports/index.html when writing under reports/."""
     out.print(outcome, highlight=False, markup=False)
     out.print(f"report: {next(p for p in written if p.name == 'report.html')}", highlight=False, markup=False)
-    from sim.report_index import refresh_index
+    from sim.reports.index import refresh_index
 
     index = refresh_index(folder)
     if index is not None:
@@ -108,15 +113,17 @@ def _report_written(written: list[Path], outcome: str, folder: Path) -> None:
 @app.command()
 def run(
     scenario: ScenarioArg = None,
-    out_dir: Annotated[Optional[Path], typer.Option("--out", "-o", help="Output folder. Default: reports/<scenario name>.",
-                                                    show_default=False)] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Random seed (default: the scenario's own).", min=0)] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Output folder. Default: reports/<scenario name>.", show_default=False),
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (default: the scenario's own).", min=0)] = None,
     force: Annotated[bool, typer.Option("--force", help="Write into a folder that holds other files.")] = False,
     debug: DebugOpt = False,
 ) -> None:
     """Run one scenario and write report.html, summary.json and timeseries.csv."""
-    from sim.loader import load_scenario
     from sim.outputs import check_output_folder
+    from sim.scenario.loader import load_scenario
 
     path = _resolve_scenario(scenario)
 
@@ -125,7 +132,7 @@ def run(
         folder = out_dir if out_dir is not None else REPORTS / path.stem
         check_output_folder(folder, force)  # before the run, not after it
         from sim.api import write_run_outputs  # the model and report libraries load only for a good scenario
-        from sim.results import run_scenario
+        from sim.model.results import run_scenario
 
         with err.status(f"running {loaded.scenario.name} ...", spinner="dots"):
             result = run_scenario(loaded, seed=seed)
@@ -139,16 +146,19 @@ def run(
 def compare(
     scenario_a: Annotated[Path, typer.Argument(help="Scenario A (drawn solid).", show_default=False)],
     scenario_b: Annotated[Path, typer.Argument(help="Scenario B (drawn dashed).", show_default=False)],
-    out_dir: Annotated[Optional[Path], typer.Option("--out", "-o", help="Output folder. Default: reports/<A>_vs_<B>.",
-                                                    show_default=False)] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Random seed for both (default: each scenario's own).",
-                                                min=0)] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Output folder. Default: reports/<A>_vs_<B>.", show_default=False),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Random seed for both (default: each scenario's own).", min=0)
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Write into a folder that holds other files.")] = False,
     debug: DebugOpt = False,
 ) -> None:
     """Run two scenarios and write one report of them side by side (report.html, comparison.json)."""
-    from sim.loader import load_scenario
     from sim.outputs import check_output_folder
+    from sim.scenario.loader import load_scenario
 
     path_a, path_b = _resolve_scenario(scenario_a), _resolve_scenario(scenario_b)
 
@@ -156,7 +166,8 @@ def compare(
         load_scenario(path_a), load_scenario(path_b)  # both must be valid before anything runs
         folder = out_dir if out_dir is not None else REPORTS / f"{path_a.stem}_vs_{path_b.stem}"
         check_output_folder(folder, force)
-        from sim.compare import compare_scenarios, comparison_data, comparison_outcome, write_comparison
+        from sim.api import compare_scenarios, write_comparison
+        from sim.runs.comparison import comparison_data, comparison_outcome
 
         with err.status("running both scenarios ...", spinner="dots"):
             comparison = compare_scenarios(path_a, path_b, seed=seed)
@@ -172,7 +183,7 @@ def validate(
     debug: DebugOpt = False,
 ) -> None:
     """Check scenario files and explain any problem (exit code 2 if one is invalid)."""
-    from sim.loader import ScenarioError, load_scenario
+    from sim.scenario.loader import ScenarioError, load_scenario
 
     bad = 0
     for path in files:
@@ -184,9 +195,12 @@ def validate(
             err.print(f"[bold red]invalid:[/] {_escape_markup(error.render())}", highlight=False, soft_wrap=True)
             continue
         scenario = loaded.scenario
-        out.print(f"ok: {path} ({scenario.name}: {len(scenario.actors)} actors, {len(scenario.issues)} issues, "
-                  f"{scenario.time.steps} {scenario.time.step}s, {len(scenario.events)} events)",
-                  highlight=False, markup=False)
+        out.print(
+            f"ok: {path} ({scenario.name}: {len(scenario.actors)} actors, {len(scenario.issues)} issues, "
+            f"{scenario.time.steps} {scenario.time.step}s, {len(scenario.events)} events)",
+            highlight=False,
+            markup=False,
+        )
     if bad:
         raise typer.Exit(2)
 
@@ -197,7 +211,7 @@ def list_scenarios(
     debug: DebugOpt = False,
 ) -> None:
     """List the shipped scenarios, one line each."""
-    from sim.catalog import scenario_entries
+    from sim.scenario.catalog import scenario_entries
 
     def action() -> None:
         if not folder.is_dir():
@@ -216,6 +230,7 @@ def _with_partial_overrides(document: dict) -> dict:
     """The schema, where a file with `extends:` may give any subset of the fields at any depth (its parent gives
     the rest) and `null` to delete one: such files are checked against a copy of every definition without
     `required` or minimum sizes, each field also accepting null."""
+
     def nullable(node: object) -> dict:
         return {"anyOf": [lenient(node), {"type": "null"}]}
 
@@ -240,20 +255,27 @@ def _with_partial_overrides(document: dict) -> dict:
 
     definitions = document.pop("$defs", {})
     header = {key: document.pop(key) for key in ("$schema", "title", "description") if key in document}
-    return {**header, "$defs": {**definitions, **{f"Partial{name}": lenient(d) for name, d in definitions.items()}},
-            "if": {"required": ["extends"]}, "then": lenient(document), "else": document}
+    return {
+        **header,
+        "$defs": {**definitions, **{f"Partial{name}": lenient(d) for name, d in definitions.items()}},
+        "if": {"required": ["extends"]},
+        "then": lenient(document),
+        "else": document,
+    }
 
 
 @app.command()
 def schema(debug: DebugOpt = False) -> None:
     """Print the scenario format as JSON Schema (for editors and validators)."""
-    from sim.schema import Scenario
+    from sim.scenario.schema import Scenario
 
     def action() -> None:
         document = Scenario.model_json_schema()
         document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-        document["properties"]["extends"] = {"type": "string",
-                                             "description": "Another scenario file this one overrides."}
+        document["properties"]["extends"] = {
+            "type": "string",
+            "description": "Another scenario file this one overrides.",
+        }
         sys.stdout.write(json.dumps(_with_partial_overrides(document), indent=2) + "\n")
 
     guarded(debug, action)
@@ -261,20 +283,33 @@ def schema(debug: DebugOpt = False) -> None:
 
 # --- many runs: ensemble, sweep, sensitivity -------------------------------------------------------
 
-WorkersOpt = Annotated[Optional[int], typer.Option(
-    "--workers", "-w", min=1, show_default=False,
-    help="Local worker processes (with --scheduler local: Dask workers). Default: one per core, at most one "
-    "per chunk of runs. The files do not depend on it.")]
-SchedulerOpt = Annotated[Optional[str], typer.Option(
-    "--scheduler", help="Address of an existing Dask scheduler (e.g. tcp://10.0.0.5:8786) to send the runs to, "
-    "or 'local' for a Dask LocalCluster of --workers processes. Default: this machine, without Dask.",
-    show_default=False)]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        "-w",
+        min=1,
+        show_default=False,
+        help="Local worker processes (with --scheduler local: Dask workers). Default: one per core, at most one "
+        "per chunk of runs. The files do not depend on it.",
+    ),
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="Address of an existing Dask scheduler (e.g. tcp://10.0.0.5:8786) to send the runs to, "
+        "or 'local' for a Dask LocalCluster of --workers processes. Default: this machine, without Dask.",
+        show_default=False,
+    ),
+]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Write into a folder that holds other files.")]
 
 
-def _out_option(default_name: str):  # noqa: ANN202 - returns a Typer option type
-    return Annotated[Optional[Path], typer.Option("--out", "-o", help=f"Output folder. Default: {default_name}.",
-                                                  show_default=False)]
+def _out_option(default_name: str):
+    return Annotated[
+        Path | None, typer.Option("--out", "-o", help=f"Output folder. Default: {default_name}.", show_default=False)
+    ]
 
 
 def _workers_for(runs: int, workers: int | None) -> int:
@@ -284,12 +319,12 @@ def _workers_for(runs: int, workers: int | None) -> int:
     import math
     import os
 
-    from sim.ensemble import chunk_size
+    from sim.runs.batch import chunk_size
 
     return max(1, min(os.cpu_count() or 1, math.ceil(runs / chunk_size(runs))))
 
 
-def _run_many(title: str, runs: int, workers: int, scheduler: str | None, write, folder: Path) -> None:  # noqa: ANN001
+def _run_many(title: str, runs: int, workers: int, scheduler: str | None, write, folder: Path) -> None:
     """Open the executor, show a progress bar of runs, call write(executor, progress) to fill `folder`,
     then print the outcome from the summary it wrote."""
     from rich.progress import (
@@ -301,15 +336,22 @@ def _run_many(title: str, runs: int, workers: int, scheduler: str | None, write,
         TimeRemainingColumn,
     )
 
-    from sim.distributed import SchedulerError, open_executor
+    from sim.runs.distributed import SchedulerError, open_executor
 
     try:
         opened = open_executor(workers, scheduler)
     except SchedulerError as error:
         fail(_escape_markup(str(error)), code=1)
     with opened as executor:
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
-                   TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn())
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("runs"),
+            TimeElapsedColumn(),
+            TextColumn("left"),
+            TimeRemainingColumn(),
+        )
         with Progress(*columns, console=err, transient=True) as progress:
             task = progress.add_task(title, total=runs)
             try:
@@ -324,7 +366,7 @@ def _run_many(title: str, runs: int, workers: int, scheduler: str | None, write,
 def ensemble(
     scenario: ScenarioArg = None,
     runs: Annotated[int, typer.Option("--runs", "-n", min=1, help="Number of runs.")] = 1000,
-    seed: Annotated[Optional[int], typer.Option(help="Ensemble seed (default: the scenario's own).", min=0)] = None,
+    seed: Annotated[int | None, typer.Option(help="Ensemble seed (default: the scenario's own).", min=0)] = None,
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
     out_dir: _out_option("reports/<scenario name>_ensemble") = None,
@@ -332,8 +374,8 @@ def ensemble(
     debug: DebugOpt = False,
 ) -> None:
     """Monte Carlo over the scenario's uncertain: block: ensemble.parquet, summary.json, report.html."""
-    from sim.loader import load_scenario
     from sim.outputs import check_output_folder
+    from sim.scenario.loader import load_scenario
 
     path = _resolve_scenario(scenario)
 
@@ -343,16 +385,22 @@ def ensemble(
         check_output_folder(folder, force)
         processes = _workers_for(runs, workers)
         if processes > 1 and not scheduler:
-            from sim.distributed import start_local_workers
+            from sim.runs.distributed import start_local_workers
 
             start_local_workers()  # the workers' imports overlap with the sampling below
-        from sim.ensemble import plan_monte_carlo, write_monte_carlo
+        from sim.api import plan_monte_carlo, write_monte_carlo
 
         plan = plan_monte_carlo(loaded, runs, seed)
         for note in plan.notes:
             err.print(f"note: {_escape_markup(note)}", highlight=False, soft_wrap=True)
-        _run_many(f"{runs:,} runs", runs, processes, scheduler,
-                  lambda executor, progress: write_monte_carlo(plan, folder, executor, force, progress), folder)
+        _run_many(
+            f"{runs:,} runs",
+            runs,
+            processes,
+            scheduler,
+            lambda executor, progress: write_monte_carlo(plan, folder, executor, force, progress),
+            folder,
+        )
 
     guarded(debug, action)
 
@@ -360,12 +408,18 @@ def ensemble(
 @app.command()
 def sweep(
     scenario: ScenarioArg = None,
-    sets: Annotated[list[str], typer.Option("--set", "-s", show_default=False,
-                                            help="PATH=START:STOP:N (N evenly spaced values) or PATH=V1,V2,...; "
-                                            "repeat for a grid, e.g. --set actors.us.war_cost=0.005:0.03:6.")] = [],  # noqa: B006
+    sets: Annotated[
+        list[str],
+        typer.Option(
+            "--set",
+            "-s",
+            show_default=False,
+            help="PATH=START:STOP:N (N evenly spaced values) or PATH=V1,V2,...; "
+            "repeat for a grid, e.g. --set actors.us.war_cost=0.005:0.03:6.",
+        ),
+    ] = [],  # noqa: B006
     runs: Annotated[int, typer.Option("--runs", "-n", min=1, help="Runs (seeds) at each grid point.")] = 50,
-    seed: Annotated[Optional[int], typer.Option(help="Seed of the runs' seeds (default: the scenario's).",
-                                                min=0)] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of the runs' seeds (default: the scenario's).", min=0)] = None,
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
     out_dir: _out_option("reports/<scenario name>_sweep") = None,
@@ -373,14 +427,15 @@ def sweep(
     debug: DebugOpt = False,
 ) -> None:
     """Grid sweep over numeric fields: sweep.parquet, summary.json, report.html (lines or heatmaps)."""
-    from sim.loader import load_scenario
     from sim.outputs import check_output_folder
+    from sim.scenario.loader import load_scenario
 
     path = _resolve_scenario(scenario)
 
     def action() -> None:
         loaded = load_scenario(path)
-        from sim.sweep import SweepError, plan_sweep, write_sweep
+        from sim.api import plan_sweep, write_sweep
+        from sim.runs.sweep import SweepError
 
         try:
             plan = plan_sweep(loaded, sets, runs, seed)
@@ -389,8 +444,14 @@ def sweep(
         folder = out_dir if out_dir is not None else REPORTS / f"{path.stem}_sweep"
         check_output_folder(folder, force)
         total = len(plan.points) * runs
-        _run_many(f"{len(plan.points):,} points", total, _workers_for(total, workers), scheduler,
-                  lambda executor, progress: write_sweep(plan, folder, executor, force, progress), folder)
+        _run_many(
+            f"{len(plan.points):,} points",
+            total,
+            _workers_for(total, workers),
+            scheduler,
+            lambda executor, progress: write_sweep(plan, folder, executor, force, progress),
+            folder,
+        )
 
     guarded(debug, action)
 
@@ -398,12 +459,23 @@ def sweep(
 @app.command()
 def sensitivity(
     scenario: ScenarioArg = None,
-    method: Annotated[str, typer.Option("--method", "-m", help="sobol (first-order and total indices) or morris "
-                                        "(elementary effects).")] = "sobol",
-    samples: Annotated[int, typer.Option("--samples", "-N", min=2, help="Base samples: Sobol runs N(D+2), Morris "
-                                         "N(D+1), D the number of uncertain fields. A power of 2 for Sobol.")] = 256,
-    seed: Annotated[Optional[int], typer.Option(help="Seed of the design and of every run (default: the scenario's).",
-                                                min=0)] = None,
+    method: Annotated[
+        str,
+        typer.Option("--method", "-m", help="sobol (first-order and total indices) or morris (elementary effects)."),
+    ] = "sobol",
+    samples: Annotated[
+        int,
+        typer.Option(
+            "--samples",
+            "-N",
+            min=2,
+            help="Base samples: Sobol runs N(D+2), Morris "
+            "N(D+1), D the number of uncertain fields. A power of 2 for Sobol.",
+        ),
+    ] = 256,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed of the design and of every run (default: the scenario's).", min=0)
+    ] = None,
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
     out_dir: _out_option("reports/<scenario name>_sensitivity") = None,
@@ -412,14 +484,15 @@ def sensitivity(
 ) -> None:
     """Global sensitivity (SALib) of the outcomes to the uncertain: block: sensitivity.parquet, summary.json,
     report.html (tornado charts and the indices with 95% intervals)."""
-    from sim.loader import load_scenario
     from sim.outputs import check_output_folder
+    from sim.scenario.loader import load_scenario
 
     path = _resolve_scenario(scenario)
 
     def action() -> None:
         loaded = load_scenario(path)
-        from sim.sensitivity import SensitivityError, plan_sensitivity, write_sensitivity
+        from sim.api import plan_sensitivity, write_sensitivity
+        from sim.runs.sensitivity import SensitivityError
 
         try:
             plan = plan_sensitivity(loaded, method.lower(), samples, seed)
@@ -427,8 +500,14 @@ def sensitivity(
             fail(_escape_markup(str(error)))
         folder = out_dir if out_dir is not None else REPORTS / f"{path.stem}_sensitivity"
         check_output_folder(folder, force)
-        _run_many(f"{method.lower()} design", plan.runs, _workers_for(plan.runs, workers), scheduler,
-                  lambda executor, progress: write_sensitivity(plan, folder, executor, force, progress), folder)
+        _run_many(
+            f"{method.lower()} design",
+            plan.runs,
+            _workers_for(plan.runs, workers),
+            scheduler,
+            lambda executor, progress: write_sensitivity(plan, folder, executor, force, progress),
+            folder,
+        )
 
     guarded(debug, action)
 

@@ -37,21 +37,21 @@ ENSEMBLE_SEED = 2016
 
 @functools.cache
 def _plan(scenario_path: str, runs: int, seed: int):  # returns a MonteCarlo plan
-    from sim.ensemble import plan_monte_carlo
-    from sim.loader import load_scenario
+    from sim.runs.ensemble import plan_monte_carlo
+    from sim.scenario.loader import load_scenario
 
     return plan_monte_carlo(load_scenario(scenario_path), runs, seed)
 
 
 def sampled_model(run: int, scenario_path: str, runs: int, ensemble_seed: int):  # returns a Mesa model
     """Run `run` of the ensemble as a Mesa model: its seed and its sampled fields (for batch_run)."""
-    from sim.model import NegotiationModel
-    from sim.params import params_from_scenario, set_field
+    from sim.model.model import NegotiationModel
+    from sim.scenario.params import params_from_scenario, set_field
 
     plan = _plan(scenario_path, runs, ensemble_seed)
     params = params_from_scenario(plan.scenario)
     for path, values in plan.batch.inputs.items():
-        set_field(params, path, values[run:run + 1])
+        set_field(params, path, values[run : run + 1])
     return NegotiationModel(plan.scenario, seed=int(plan.batch.seeds[run]), params=params)
 
 
@@ -68,12 +68,19 @@ def time_batch_run(scenario: Path, runs: int, total: int, workers: int) -> tuple
     import mesa
 
     started = time.perf_counter()
-    rows = mesa.batch_run(SampledNegotiationModel,
-                          parameters={"run": list(range(runs)), "scenario_path": str(scenario), "runs": total,
-                                      "ensemble_seed": ENSEMBLE_SEED},
-                          number_processes=workers, data_collection_period=-1,
-                          max_steps=_plan(str(scenario), total, ENSEMBLE_SEED).scenario.time.steps,
-                          display_progress=False)
+    rows = mesa.batch_run(
+        SampledNegotiationModel,
+        parameters={
+            "run": list(range(runs)),
+            "scenario_path": str(scenario),
+            "runs": total,
+            "ensemble_seed": ENSEMBLE_SEED,
+        },
+        number_processes=workers,
+        data_collection_period=-1,
+        max_steps=_plan(str(scenario), total, ENSEMBLE_SEED).scenario.time.steps,
+        display_progress=False,
+    )
     elapsed = time.perf_counter() - started
     model_rows = {}
     for row in rows:
@@ -124,19 +131,35 @@ def main() -> None:
     if args.batch_runs:
         elapsed, batch_deals = time_batch_run(args.scenario, args.batch_runs, largest, args.workers)
         per_run_batch = elapsed / args.batch_runs
-        print(f"mesa.batch_run: {args.batch_runs} runs on {args.workers} processes in {elapsed:.2f} s "
-              f"({per_run_batch * 1000:.1f} ms per run, {1 / per_run_batch:.1f} runs/s)")
+        print(
+            f"mesa.batch_run: {args.batch_runs} runs on {args.workers} processes in {elapsed:.2f} s "
+            f"({per_run_batch * 1000:.1f} ms per run, {1 / per_run_batch:.1f} runs/s)"
+        )
 
     results = {}
     with tempfile.TemporaryDirectory() as scratch:
         for size in args.sizes:
             folder = Path(scratch) / f"n{size}"
-            command = [sys.executable, str(ROOT / "cli.py"), "ensemble", str(args.scenario), "--runs", str(size),
-                       "--seed", str(ENSEMBLE_SEED), "--workers", str(args.workers), "--out", str(folder)]
+            command = [
+                sys.executable,
+                str(ROOT / "cli.py"),
+                "ensemble",
+                str(args.scenario),
+                "--runs",
+                str(size),
+                "--seed",
+                str(ENSEMBLE_SEED),
+                "--workers",
+                str(args.workers),
+                "--out",
+                str(folder),
+            ]
             results[size] = measure_command(command)
             figures = results[size]
-            line = (f"ensemble N={size:>7,}: {figures['wall']:7.2f} s wall, {size / figures['wall']:8.0f} runs/s, "
-                    f"CPU {figures['cpu']:7.1f} s, peak memory {figures['peak_mib']:7.0f} MiB")
+            line = (
+                f"ensemble N={size:>7,}: {figures['wall']:7.2f} s wall, {size / figures['wall']:8.0f} runs/s, "
+                f"CPU {figures['cpu']:7.1f} s, peak memory {figures['peak_mib']:7.0f} MiB"
+            )
             if per_run_batch is not None:
                 line += f", {per_run_batch * size / figures['wall']:6.0f}x faster than batch_run (scaled)"
             print(line, flush=True)
@@ -144,9 +167,11 @@ def main() -> None:
                 import pyarrow.parquet as pq
 
                 deals = pq.read_table(folder / "ensemble.parquet", columns=["deal"]).column("deal").to_pylist()
-                same = deals[:args.batch_runs] == batch_deals
-                print(f"same runs: batch_run's deal outcomes {'equal' if same else 'DIFFER FROM'} the ensemble's "
-                      f"first {args.batch_runs} rows")
+                same = deals[: args.batch_runs] == batch_deals
+                print(
+                    f"same runs: batch_run's deal outcomes {'equal' if same else 'DIFFER FROM'} the ensemble's "
+                    f"first {args.batch_runs} rows"
+                )
     print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
 
 

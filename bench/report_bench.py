@@ -23,9 +23,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from scripts.browser import Chromium, find_chromium  # noqa: E402
-from sim.loader import load_scenario  # noqa: E402
-from sim.report import plotly_js, run_report  # noqa: E402
-from sim.results import run_scenario  # noqa: E402
+from sim.model.results import run_scenario  # noqa: E402
+from sim.reports.page import plotly_js  # noqa: E402
+from sim.reports.run import run_report  # noqa: E402
+from sim.scenario.loader import load_scenario  # noqa: E402
 
 DEFAULT = [ROOT / "scenarios" / "ceasefire_2016_03.yaml", ROOT / "scenarios" / "stalemate_2016_09.yaml"]
 TIMINGS = """(() => {
@@ -55,8 +56,10 @@ def main() -> None:
     plotly_bytes = len(plotly_js().encode("utf-8"))
     chromium = find_chromium()
     browser = Chromium(chromium) if chromium else None
-    print("| scenario | write, first call (s) | write, median (s) | size (MB) | besides plotly.js (kB) "
-          "| first paint (ms) | load (ms) | all figures drawn (ms) |")
+    print(
+        "| scenario | write, first call (s) | write, median (s) | size (MB) | besides plotly.js (kB) "
+        "| first paint (ms) | load (ms) | all figures drawn (ms) |"
+    )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     try:
         with tempfile.TemporaryDirectory(prefix="negotiation-sim-bench-") as folder:
@@ -74,10 +77,14 @@ def main() -> None:
                 page_path = Path(folder) / f"report-{index}.html"
                 page_path.write_text(text, encoding="utf-8")
                 opened = open_times(browser, page_path, 3) if browser else None
-                browser_cells = (f"{opened['paint']:.0f} | {opened['load']:.0f} | {opened['drawn']:.0f}" if opened
-                                 else "- | - | -")
-                print(f"| {path.name} | {first:.2f} | {statistics.median(times):.2f} | {size / 1e6:.2f} "
-                      f"| {(size - plotly_bytes) / 1e3:.0f} | {browser_cells} |", flush=True)
+                browser_cells = (
+                    f"{opened['paint']:.0f} | {opened['load']:.0f} | {opened['drawn']:.0f}" if opened else "- | - | -"
+                )
+                print(
+                    f"| {path.name} | {first:.2f} | {statistics.median(times):.2f} | {size / 1e6:.2f} "
+                    f"| {(size - plotly_bytes) / 1e3:.0f} | {browser_cells} |",
+                    flush=True,
+                )
     finally:
         if browser:
             browser.close()

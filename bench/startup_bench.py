@@ -23,8 +23,20 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-IMPORTS = ("numpy", "scipy.special", "pandas", "pydantic", "mesa", "plotly.graph_objects", "pyarrow.parquet", "typer",
-           "sim.loader", "sim.results", "sim.report", "sim.ensemble")
+IMPORTS = (
+    "numpy",
+    "scipy.special",
+    "pandas",
+    "pydantic",
+    "mesa",
+    "plotly.graph_objects",
+    "pyarrow.parquet",
+    "typer",
+    "sim.scenario.loader",
+    "sim.model.results",
+    "sim.reports.run",
+    "sim.runs.ensemble",
+)
 
 
 def median_wall(command: list[str], repeat: int) -> float:

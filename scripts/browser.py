@@ -28,9 +28,19 @@ from typing import Any
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-extensions",
-    "--disable-default-apps", "--mute-audio", "--hide-scrollbars", "--no-default-browser-check",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--disable-default-apps",
+    "--mute-audio",
+    "--hide-scrollbars",
+    "--no-default-browser-check",
     "--disable-dev-shm-usage",  # containers often have a tiny /dev/shm
     "--remote-debugging-pipe",
     # No name resolves: a report that tried to fetch anything from the network would fail visibly.
@@ -102,8 +112,9 @@ class Page:
 
     def evaluate(self, expression: str, timeout: float = 30.0) -> Any:
         """The value of a JavaScript expression (promises are awaited)."""
-        answer = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True,
-                                                "awaitPromise": True}, timeout=timeout)
+        answer = self.send(
+            "Runtime.evaluate", {"expression": expression, "returnByValue": True, "awaitPromise": True}, timeout=timeout
+        )
         if "exceptionDetails" in answer:
             raise BrowserError(f"{expression!r} threw: {answer['exceptionDetails'].get('text')}")
         return answer.get("result", {}).get("value")
@@ -120,8 +131,10 @@ class Page:
             self.browser.pump(interval)
 
     def set_viewport(self, width: int, height: int, scale: float = 1.0, mobile: bool = False) -> None:
-        self.send("Emulation.setDeviceMetricsOverride", {"width": width, "height": height,
-                                                          "deviceScaleFactor": scale, "mobile": mobile})
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": scale, "mobile": mobile},
+        )
 
     def screenshot(self, full_page: bool = False, clip_height: int | None = None) -> bytes:
         """A PNG of the viewport, of the whole page, or of its top `clip_height` pixels."""
@@ -130,13 +143,15 @@ class Page:
             metrics = self.send("Page.getLayoutMetrics")
             size = metrics.get("cssContentSize") or metrics["contentSize"]
             height = min(size["height"], clip_height) if clip_height else size["height"]
-            params.update(clip={"x": 0, "y": 0, "width": size["width"], "height": height, "scale": 1},
-                          captureBeyondViewport=True)
+            params.update(
+                clip={"x": 0, "y": 0, "width": size["width"], "height": height, "scale": 1}, captureBeyondViewport=True
+            )
         return base64.b64decode(self.send("Page.captureScreenshot", params, timeout=60)["data"])
 
     def print_pdf(self) -> bytes:
-        answer = self.send("Page.printToPDF", {"printBackground": False, "paperWidth": 8.27, "paperHeight": 11.69},
-                           timeout=60)
+        answer = self.send(
+            "Page.printToPDF", {"printBackground": False, "paperWidth": 8.27, "paperHeight": 11.69}, timeout=60
+        )
         return base64.b64decode(answer["data"])
 
     def close(self) -> None:
@@ -163,8 +178,13 @@ class Chromium:
         try:
             self.process = subprocess.Popen(
                 [self.executable, *FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                preexec_fn=wire_pipes, pass_fds=(3, 4), close_fds=True)
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                preexec_fn=wire_pipes,
+                pass_fds=(3, 4),
+                close_fds=True,
+            )
         except OSError as error:
             shutil.rmtree(self.profile, ignore_errors=True)
             raise BrowserError(f"cannot start {self.executable}: {error}") from None
@@ -197,8 +217,9 @@ class Chromium:
             raise BrowserError(f"Chromium closed the pipe ({error})") from None
         return self._next_id
 
-    def send(self, method: str, params: dict[str, Any] | None = None, session_id: str | None = None,
-             timeout: float = 30.0) -> dict[str, Any]:
+    def send(
+        self, method: str, params: dict[str, Any] | None = None, session_id: str | None = None, timeout: float = 30.0
+    ) -> dict[str, Any]:
         """Send a command and wait for its answer; a protocol error raises BrowserError."""
         message_id = self.post(method, params, session_id)
         self.pump_until(lambda: message_id in self._answers, timeout, what=method)

@@ -19,8 +19,8 @@ if str(ROOT) not in sys.path:
 
 from scripts.browser import Chromium, find_chromium  # noqa: E402
 from sim.api import write_run_outputs  # noqa: E402
-from sim.loader import load_scenario  # noqa: E402
-from sim.results import run_scenario  # noqa: E402
+from sim.model.results import run_scenario  # noqa: E402
+from sim.scenario.loader import load_scenario  # noqa: E402
 
 
 def screenshot(scenario: Path, out: Path, width: int = 1280, height: int = 1900) -> Path:

@@ -1,18 +1,47 @@
-"""The library's front door for single runs: load a scenario, run it, write its outputs.
+"""The library's front door: load a scenario, run it (once or many times), write its outputs.
 
-Many runs live in `sim.ensemble`, `sim.sweep` and `sim.sensitivity`; comparisons in `sim.compare`.
+This is the one layer that joins the others (scenario -> runs -> reports -> files), so that no
+lower layer imports a higher one. Every command of `cli.py` is one call here; `import sim`
+re-exports these names.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from sim.loader import LoadedScenario, load_scenario
+from sim.model.results import RunResult, run_scenario
 from sim.outputs import write_json, write_outputs, write_text
-from sim.report import run_report
-from sim.results import RunResult, run_scenario
+from sim.runs.comparison import Comparison, compare_scenarios, comparison_data, index_summary, json_ready
+from sim.runs.ensemble import MonteCarlo, ensemble_summary, plan_monte_carlo, read_outcomes
+from sim.runs.sensitivity import SensitivityPlan, plan_sensitivity, simulate_sensitivity
+from sim.runs.sweep import SweepPlan, plan_sweep, simulate_sweep
+from sim.scenario.loader import LoadedScenario, ScenarioError, load_scenario
 
-__all__ = ["LoadedScenario", "RunResult", "load_scenario", "run_scenario", "write_run_outputs"]
+__all__ = [
+    "Comparison",
+    "LoadedScenario",
+    "MonteCarlo",
+    "RunResult",
+    "ScenarioError",
+    "SensitivityPlan",
+    "SweepPlan",
+    "compare_scenarios",
+    "load_scenario",
+    "plan_monte_carlo",
+    "plan_sensitivity",
+    "plan_sweep",
+    "run_scenario",
+    "timeseries_csv",
+    "write_comparison",
+    "write_monte_carlo",
+    "write_run_outputs",
+    "write_sensitivity",
+    "write_sweep",
+]
+
+Progress = Callable[[int], None] | None
 
 
 def timeseries_csv(result: RunResult) -> str:
@@ -22,12 +51,119 @@ def timeseries_csv(result: RunResult) -> str:
 
 def write_run_outputs(result: RunResult, folder: Path, force: bool = False) -> list[Path]:
     """Write report.html, summary.json and timeseries.csv of a run into `folder`, atomically."""
+    from sim.reports.run import run_report  # plotly loads only when a report is written
+
     return write_outputs(
         Path(folder),
         {
             "summary.json": write_json(result.summary),
             "timeseries.csv": write_text(timeseries_csv(result)),
             "report.html": write_text(run_report(result)),
+        },
+        force=force,
+    )
+
+
+def write_comparison(comparison: Comparison, folder: Path, force: bool = False) -> list[Path]:
+    """Write report.html, comparison.json and a short summary.json (for the reports index) into `folder`."""
+    from sim.reports.comparison import comparison_report
+
+    data = comparison_data(comparison)
+    return write_outputs(
+        Path(folder),
+        {
+            "comparison.json": write_json(json_ready(data)),
+            "summary.json": write_json(index_summary(comparison, data)),
+            "report.html": write_text(comparison_report(comparison, data)),
+        },
+        force=force,
+    )
+
+
+def _page(render: Callable[[], str]) -> Callable[[Path], None]:
+    def write(path: Path) -> None:
+        path.write_text(render(), encoding="utf-8", newline="\n")
+
+    return write
+
+
+def write_monte_carlo(
+    plan: MonteCarlo, folder: Path, executor: Any, force: bool = False, progress: Progress = None
+) -> list[Path]:
+    """Run the ensemble and write ensemble.parquet, summary.json and report.html into `folder`, atomically.
+
+    The Parquet file is streamed while the runs go (into the staging folder of
+    `sim.outputs.write_outputs`); the summary and the report are then computed
+    from it and from the bands, so an interrupted ensemble leaves nothing behind.
+    """
+    computed: dict[str, Any] = {}
+
+    def runs_file(path: Path) -> None:
+        plan.simulate_to(path, executor, progress)
+        computed["table"] = read_outcomes(path, plan.scenario)
+        computed["summary"] = ensemble_summary(plan, computed["table"])
+
+    def report() -> str:
+        from sim.reports.ensemble import ensemble_report  # plotly loads only once the runs are done
+
+        return ensemble_report(computed["summary"], computed["table"], plan.scenario)
+
+    return write_outputs(
+        Path(folder),
+        {
+            "ensemble.parquet": runs_file,
+            "summary.json": lambda path: write_json(computed["summary"])(path),
+            "report.html": _page(report),
+        },
+        force=force,
+    )
+
+
+def write_sweep(
+    plan: SweepPlan, folder: Path, executor: Any, force: bool = False, progress: Progress = None
+) -> list[Path]:
+    """Run the sweep; write sweep.parquet (one row per run), summary.json and report.html atomically."""
+    computed: dict[str, Any] = {}
+
+    def runs_file(path: Path) -> None:
+        computed["summary"] = simulate_sweep(plan, path, executor, progress)
+
+    def report() -> str:
+        from sim.reports.sweep import sweep_report
+
+        return sweep_report(computed["summary"], plan.loaded.scenario)
+
+    return write_outputs(
+        Path(folder),
+        {
+            "sweep.parquet": runs_file,
+            "summary.json": lambda path: write_json(computed["summary"])(path),
+            "report.html": _page(report),
+        },
+        force=force,
+    )
+
+
+def write_sensitivity(
+    plan: SensitivityPlan, folder: Path, executor: Any, force: bool = False, progress: Progress = None
+) -> list[Path]:
+    """Run the design; write sensitivity.parquet (inputs and outputs per run), summary.json and report.html."""
+    computed: dict[str, Any] = {}
+
+    def runs_file(path: Path) -> None:
+        computed["summary"] = simulate_sensitivity(plan, path, executor, progress)
+
+    def report() -> str:
+        from sim.reports.sensitivity import sensitivity_report
+
+        return sensitivity_report(computed["summary"], plan.loaded.scenario)
+
+    return write_outputs(
+        Path(folder),
+        {
+            "sensitivity.parquet": runs_file,
+            "summary.json": lambda path: write_json(computed["summary"])(path),
+            "report.html": _page(report),
         },
         force=force,
     )

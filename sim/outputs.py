@@ -45,8 +45,11 @@ def foreign_files(folder: Path) -> list[str]:
     if not folder.is_dir():
         return [folder.name]
     ours = _manifest_files(folder)
-    return sorted(entry.name for entry in folder.iterdir()
-                  if entry.name != MANIFEST and entry.name not in ours and not _is_staging(entry))
+    return sorted(
+        entry.name
+        for entry in folder.iterdir()
+        if entry.name != MANIFEST and entry.name not in ours and not _is_staging(entry)
+    )
 
 
 def _manifest_files(folder: Path) -> set[str]:
@@ -114,15 +117,19 @@ def check_output_folder(folder: Path, force: bool = False) -> None:
         foreign = foreign_files(folder)
         existing = next((path for path in (folder, *folder.parents) if path.exists()), Path("."))
     except OSError as error:
-        raise OutputError(f"{folder}: cannot use this folder ({error.strerror or error}). "
-                          "Hint: choose another --out.") from None
+        raise OutputError(
+            f"{folder}: cannot use this folder ({error.strerror or error}). Hint: choose another --out."
+        ) from None
     if foreign and not force:
         shown = ", ".join(foreign[:5]) + (" ..." if len(foreign) > 5 else "")
-        raise OutputError(f"{folder}: holds files this tool did not write ({shown}). "
-                          "Hint: choose another --out, or pass --force to write there anyway.")
+        raise OutputError(
+            f"{folder}: holds files this tool did not write ({shown}). "
+            "Hint: choose another --out, or pass --force to write there anyway."
+        )
     if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise OutputError(f"{folder}: cannot write here ({existing} is not a writable folder). "
-                          "Hint: choose another --out.")
+        raise OutputError(
+            f"{folder}: cannot write here ({existing} is not a writable folder). Hint: choose another --out."
+        )
 
 
 def write_outputs(folder: Path, writers: dict[str, Callable[[Path], None]], force: bool = False) -> list[Path]:
@@ -138,18 +145,21 @@ def write_outputs(folder: Path, writers: dict[str, Callable[[Path], None]], forc
         created = _missing_folders(folder)
         in_the_way = [name for name in writers if (folder / name).is_dir()]
     except OSError as error:
-        raise OutputError(f"{folder}: cannot use this folder ({error.strerror or error}). "
-                          "Hint: choose another --out.") from None
+        raise OutputError(
+            f"{folder}: cannot use this folder ({error.strerror or error}). Hint: choose another --out."
+        ) from None
     if in_the_way:
-        raise OutputError(f"{folder}: '{in_the_way[0]}' is a folder, where an output file must go. "
-                          "Hint: choose another --out.")
+        raise OutputError(
+            f"{folder}: '{in_the_way[0]}' is a folder, where an output file must go. Hint: choose another --out."
+        )
     try:
         folder.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=folder))
     except OSError as error:
         _remove_if_empty(created)
-        raise OutputError(f"{folder}: cannot write here ({error.strerror or error}). "
-                          "Hint: choose another --out.") from None
+        raise OutputError(
+            f"{folder}: cannot write here ({error.strerror or error}). Hint: choose another --out."
+        ) from None
     committed = False
     try:
         for name, writer in writers.items():
@@ -165,8 +175,10 @@ def write_outputs(folder: Path, writers: dict[str, Callable[[Path], None]], forc
         _remove_stale_staging(folder)
         return written
     except OSError as error:
-        raise OutputError(f"{folder}: writing failed ({error.strerror or error}). "
-                          "Hint: check free space and permissions, or choose another --out.") from None
+        raise OutputError(
+            f"{folder}: writing failed ({error.strerror or error}). "
+            "Hint: check free space and permissions, or choose another --out."
+        ) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         if not committed:
@@ -180,8 +192,10 @@ def _previous(folder: Path) -> set[str]:
 
 def write_text(text: str) -> Callable[[Path], None]:
     """A writer of `text` as UTF-8 with newline line ends."""
+
     def writer(path: Path) -> None:
         path.write_text(text, encoding="utf-8", newline="\n")
+
     return writer
 
 

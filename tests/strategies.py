@@ -20,12 +20,17 @@ import yaml
 from hypothesis import strategies as st
 
 if TYPE_CHECKING:
-    from sim.model import NegotiationModel
+    from sim.model.model import NegotiationModel
 
 ROOT = Path(__file__).resolve().parent.parent
-SHIPPED = tuple(sorted(path for path in (ROOT / "scenarios").glob("*.yaml")
-                      if not path.read_text(encoding="utf-8").lstrip().startswith("extends:")
-                      and "\nextends:" not in path.read_text(encoding="utf-8")))  # self-contained ones
+SHIPPED = tuple(
+    sorted(
+        path
+        for path in (ROOT / "scenarios").glob("*.yaml")
+        if not path.read_text(encoding="utf-8").lstrip().startswith("extends:")
+        and "\nextends:" not in path.read_text(encoding="utf-8")
+    )
+)  # self-contained ones
 
 Doc = dict[str, Any]
 PathT = tuple[Any, ...]
@@ -43,8 +48,13 @@ def shipped_document(path: Path) -> Doc:
 
 def dump(document: Any) -> str:
     """YAML text of a document (NaN and infinities come out as .nan / .inf)."""
-    return yaml.dump(document, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False,
-                     allow_unicode=True, default_flow_style=False)
+    return yaml.dump(
+        document,
+        Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper),
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+    )
 
 
 def paths_of(node: Any, prefix: PathT = ()) -> Iterator[PathT]:
@@ -124,9 +134,15 @@ def reorder_actors(document: Doc, order: list[str]) -> Doc:
 
 
 NOT_APPLICABLE_WITHOUT_WAR = {"win_probability", "projected_win_probability"}
-UNIT_COLUMNS = {"control", "win_probability", "projected_win_probability", "collapse_probability",
-                "spoil_probability", "utility_of_offer", "credibility"}
-
+UNIT_COLUMNS = {
+    "control",
+    "win_probability",
+    "projected_win_probability",
+    "collapse_probability",
+    "spoil_probability",
+    "utility_of_offer",
+    "credibility",
+}
 
 
 def is_number(value: Any) -> bool:
@@ -152,23 +168,62 @@ def numeric_frame_problems(model: NegotiationModel) -> list[str]:
             if not np.all(np.isfinite(values)):
                 problems.append(f"{column} not finite: {values}")
             elif (column in UNIT_COLUMNS or column.startswith("proposal_")) and not (
-                    np.all(values >= -1e-12) and np.all(values <= 1 + 1e-12)):
+                np.all(values >= -1e-12) and np.all(values <= 1 + 1e-12)
+            ):
                 problems.append(f"{column} outside [0, 1]: {values}")
     return problems
 
 
 # Values a hand edit (or a hostile file) may put anywhere.
 ODD_VALUES: tuple[Any, ...] = (
-    None, True, False, 0, -1, 7, 1.5, -0.2, 10**30, "text", "", "2016-01-01", [], {}, [1, 2], {"x": 1},
-    [None], {"nested": {"deeper": [1]}}, "<script>alert(1)</script>", "a\nb", "\x1b[31m",
+    None,
+    True,
+    False,
+    0,
+    -1,
+    7,
+    1.5,
+    -0.2,
+    10**30,
+    "text",
+    "",
+    "2016-01-01",
+    [],
+    {},
+    [1, 2],
+    {"x": 1},
+    [None],
+    {"nested": {"deeper": [1]}},
+    "<script>alert(1)</script>",
+    "a\nb",
+    "\x1b[31m",
 )
 
 
 def perturbed_numbers(value: float) -> list[Any]:
     """Numbers near and far from `value`, including the ones that break arithmetic."""
     rounded = [int(value)] if math.isfinite(value) and abs(value) < 1e18 else []
-    return [math.nan, math.inf, -math.inf, 1e308, -1e308, 1e-308, 0, 0.0, -value, value * 10, value * 1e6,
-            value + 1, value - 1, *rounded, 10**40, -1, 1.0, 0.5, value * (1 + 1e-12)]
+    return [
+        math.nan,
+        math.inf,
+        -math.inf,
+        1e308,
+        -1e308,
+        1e-308,
+        0,
+        0.0,
+        -value,
+        value * 10,
+        value * 1e6,
+        value + 1,
+        value - 1,
+        *rounded,
+        10**40,
+        -1,
+        1.0,
+        0.5,
+        value * (1 + 1e-12),
+    ]
 
 
 @st.composite
@@ -179,8 +234,11 @@ def mutation(draw: st.DrawFn, document: Doc) -> Callable[[Doc], None] | None:
         return None
     kind = draw(st.sampled_from(["drop", "retype", "perturb", "rename", "unknown_key", "relabel"]))
     if kind == "perturb":
-        numeric = [p for p in paths if isinstance(get_at(document, p), (int, float))
-                   and not isinstance(get_at(document, p), bool)]
+        numeric = [
+            p
+            for p in paths
+            if isinstance(get_at(document, p), (int, float)) and not isinstance(get_at(document, p), bool)
+        ]
         if numeric:
             path = draw(st.sampled_from(numeric))
             value = draw(st.sampled_from(perturbed_numbers(float(get_at(document, path)))))
@@ -197,6 +255,7 @@ def mutation(draw: st.DrawFn, document: Doc) -> Callable[[Doc], None] | None:
                     rename_key(get_at(doc, path[:-1]), path[-1], f"{path[-1]}{suffix}")
                 else:
                     set_at(doc, path, f"{get_at(doc, path)}{suffix}")
+
             return rename
         kind = "drop"
     if kind == "relabel":
@@ -205,10 +264,12 @@ def mutation(draw: st.DrawFn, document: Doc) -> Callable[[Doc], None] | None:
             old = draw(st.sampled_from(actors))
             new = draw(st.sampled_from(["zz_" + old, "a", "actor 1", "über"]))
             if new not in actors:
+
                 def relabel(doc: Doc) -> None:
                     relabelled = relabel_actors(doc, {old: new})
                     doc.clear()
                     doc.update(relabelled)
+
                 return relabel
         kind = "drop"
     if kind == "unknown_key":

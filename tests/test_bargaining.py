@@ -17,8 +17,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize
 
-from sim.bargaining import BargainingOutcome, bargaining_weights, rubinstein_share, solve_bargaining
-from sim.utility import utility
+from sim.mechanisms.bargaining import BargainingOutcome, bargaining_weights, rubinstein_share, solve_bargaining
+from sim.mechanisms.utility import utility
 
 disagreement = st.floats(min_value=-0.5, max_value=0.95, allow_nan=False, allow_subnormal=False)
 weight = st.floats(min_value=0.05, max_value=20.0, allow_nan=False)
@@ -28,8 +28,15 @@ def split(d1: float, d2: float, w1: float, w2: float, risk: float = 1.0) -> Barg
     """Two actors over one issue: actor 1 wants x = 1, actor 2 wants x = 0."""
     ideal = np.array([[[1.0], [0.0]]])
     salience = np.ones((1, 2, 1))
-    return solve_bargaining(ideal, salience, np.full((1, 2), risk), np.array([[d1, d2]]), np.array([[w1, w2]]),
-                            status_quo=np.zeros((1, 1)), free=np.array([True]))
+    return solve_bargaining(
+        ideal,
+        salience,
+        np.full((1, 2), risk),
+        np.array([[d1, d2]]),
+        np.array([[w1, w2]]),
+        status_quo=np.zeros((1, 1)),
+        free=np.array([True]),
+    )
 
 
 def nash_split(d1: float, d2: float, w1: float, w2: float) -> float:
@@ -59,16 +66,18 @@ def test_nash_closed_form_on_a_batch_of_runs() -> None:
     expected = d[:, 0] + w[:, 0] / w.sum(axis=1) * (1.0 - d.sum(axis=1))
     inside = (expected >= 0.0) & (expected <= 1.0)
     ideal = np.broadcast_to(np.array([[1.0], [0.0]]), (len(d), 2, 1))
-    outcome = solve_bargaining(ideal, np.ones_like(ideal), np.ones((len(d), 2)), d, w,
-                               status_quo=np.zeros((len(d), 1)), free=np.array([True]))
+    outcome = solve_bargaining(
+        ideal, np.ones_like(ideal), np.ones((len(d), 2)), d, w, status_quo=np.zeros((len(d), 1)), free=np.array([True])
+    )
     assert outcome.zone_exists.all()
     np.testing.assert_allclose(outcome.proposal[inside, 0], expected[inside], atol=1e-6)
 
 
 @settings(max_examples=100, deadline=None)
 @given(d1=disagreement, excess=st.floats(min_value=0.0, max_value=0.8), w1=weight, w2=weight)
-def test_no_zone_of_agreement_when_the_alternatives_exhaust_the_pie(d1: float, excess: float, w1: float,
-                                                                     w2: float) -> None:
+def test_no_zone_of_agreement_when_the_alternatives_exhaust_the_pie(
+    d1: float, excess: float, w1: float, w2: float
+) -> None:
     d2 = 1.0 - d1 + excess  # d1 + d2 >= 1: no split gives both more than their alternative
     outcome = split(d1, d2, w1, w2)
     assert not outcome.zone_exists[0]
@@ -91,8 +100,15 @@ def test_logroll_each_side_gets_the_issue_it_cares_about() -> None:
     ideal = np.array([[[1.0, 0.0], [0.0, 1.0]]])
     salience = np.array([[[0.8, 0.2], [0.2, 0.8]]])
     for d in ([0.0, 0.0], [0.2, 0.1]):
-        outcome = solve_bargaining(ideal, salience, np.ones((1, 2)), np.array([d]), np.ones((1, 2)),
-                                   status_quo=np.full((1, 2), 0.5), free=np.array([True, True]))
+        outcome = solve_bargaining(
+            ideal,
+            salience,
+            np.ones((1, 2)),
+            np.array([d]),
+            np.ones((1, 2)),
+            status_quo=np.full((1, 2), 0.5),
+            free=np.array([True, True]),
+        )
         assert outcome.zone_exists[0]
         np.testing.assert_allclose(outcome.proposal[0], [1.0, 1.0], atol=1e-6)
 
@@ -103,8 +119,9 @@ def test_issues_not_free_stay_at_the_status_quo() -> None:
     status_quo = np.array([[0.5, 0.3]])
     weights = np.array([[3.0, 1.0]])
     reservation = np.array([[0.05, 0.1]])
-    outcome = solve_bargaining(ideal, salience, np.ones((1, 2)), reservation, weights, status_quo=status_quo,
-                               free=np.array([True, False]))
+    outcome = solve_bargaining(
+        ideal, salience, np.ones((1, 2)), reservation, weights, status_quo=status_quo, free=np.array([True, False])
+    )
     assert outcome.zone_exists[0]
     assert outcome.proposal[0, 1] == status_quo[0, 1]
     # With issue b fixed, u1 = a1 + 0.6 x and u2 = a2 - 0.5 x are linear in x = issue a: a closed form again.
@@ -121,16 +138,36 @@ def test_a_fixed_issue_does_not_move_even_when_both_would_gain() -> None:
     """Both sides want issue b at 1, but it is not free: it stays at the status quo 0.2."""
     ideal = np.array([[[1.0, 1.0], [0.0, 1.0]]])
     salience = np.full((1, 2, 2), 0.5)
-    outcome = solve_bargaining(ideal, salience, np.ones((1, 2)), np.array([[0.0, 0.0]]), np.ones((1, 2)),
-                               status_quo=np.array([[0.5, 0.2]]), free=np.array([True, False]))
+    outcome = solve_bargaining(
+        ideal,
+        salience,
+        np.ones((1, 2)),
+        np.array([[0.0, 0.0]]),
+        np.ones((1, 2)),
+        status_quo=np.array([[0.5, 0.2]]),
+        free=np.array([True, False]),
+    )
     assert outcome.proposal[0, 1] == 0.2
-    free_outcome = solve_bargaining(ideal, salience, np.ones((1, 2)), np.array([[0.0, 0.0]]), np.ones((1, 2)),
-                                    status_quo=np.array([[0.5, 0.2]]), free=np.array([True, True]))
+    free_outcome = solve_bargaining(
+        ideal,
+        salience,
+        np.ones((1, 2)),
+        np.array([[0.0, 0.0]]),
+        np.ones((1, 2)),
+        status_quo=np.array([[0.5, 0.2]]),
+        free=np.array([True, True]),
+    )
     assert free_outcome.proposal[0, 1] == pytest.approx(1.0, abs=1e-6)
 
 
-def _scipy_nash(ideal: np.ndarray, salience: np.ndarray, risk: np.ndarray, reservation: np.ndarray,
-                weights: np.ndarray, starts: list[np.ndarray]) -> tuple[np.ndarray, float]:
+def _scipy_nash(
+    ideal: np.ndarray,
+    salience: np.ndarray,
+    risk: np.ndarray,
+    reservation: np.ndarray,
+    weights: np.ndarray,
+    starts: list[np.ndarray],
+) -> tuple[np.ndarray, float]:
     """argmin -sum w log(u - r) over [0, 1]^K by L-BFGS-B from several starts (an independent solver)."""
 
     def negative_nash_product(x: np.ndarray) -> float:
@@ -139,8 +176,13 @@ def _scipy_nash(ideal: np.ndarray, salience: np.ndarray, risk: np.ndarray, reser
 
     best = None
     for start in starts:
-        result = minimize(negative_nash_product, start, method="L-BFGS-B", bounds=[(0.0, 1.0)] * len(start),
-                          options={"ftol": 1e-15, "gtol": 1e-12})
+        result = minimize(
+            negative_nash_product,
+            start,
+            method="L-BFGS-B",
+            bounds=[(0.0, 1.0)] * len(start),
+            options={"ftol": 1e-15, "gtol": 1e-12},
+        )
         if best is None or result.fun < best.fun:
             best = result
     return best.x, float(best.fun)
@@ -163,11 +205,13 @@ def test_quadratic_utilities_match_scipy(seed: int, actors: int, issues: int) ->
     weights = rng.uniform(0.2, 5.0, (1, actors))
     anchor = rng.uniform(0.0, 1.0, (1, issues))  # a point inside the zone by construction
     reservation = utility(anchor, ideal, salience, risk) - rng.uniform(0.02, 0.3, (1, actors))
-    outcome = solve_bargaining(ideal, salience, risk, reservation, weights, status_quo=np.zeros((1, issues)),
-                               free=np.ones(issues, dtype=bool))
+    outcome = solve_bargaining(
+        ideal, salience, risk, reservation, weights, status_quo=np.zeros((1, issues)), free=np.ones(issues, dtype=bool)
+    )
     assert outcome.zone_exists[0]
-    reference, reference_value = _scipy_nash(ideal, salience, risk, reservation, weights,
-                                             [anchor[0], outcome.proposal[0]])
+    reference, reference_value = _scipy_nash(
+        ideal, salience, risk, reservation, weights, [anchor[0], outcome.proposal[0]]
+    )
     slack = utility(outcome.proposal, ideal, salience, risk)[0] - reservation[0]
     assert np.all(slack > 0)
     value = float(-np.sum(weights[0] * np.log(slack)))
@@ -179,7 +223,7 @@ def test_each_run_stops_after_its_own_number_of_ascent_steps() -> None:
     """Curved runs take more ascent steps than linear ones; a run must stop after its own count, whatever
     shares its batch, so that a batch member equals the run alone. Objective f(x) = x on [0, 1]: every step
     succeeds, so after n steps x = 0.2 (1 + 1.5 + ... + 1.5^(n-1))."""
-    from sim.bargaining import _ascend
+    from sim.mechanisms.bargaining import _ascend
 
     def rising(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return x[0].copy(), np.ones_like(x)
@@ -231,8 +275,12 @@ def test_more_patient_side_gets_more() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(patience=st.floats(min_value=0.5, max_value=0.999), stake=st.floats(min_value=1e-4, max_value=0.1),
-       elapsed=st.floats(min_value=1.0, max_value=100.0), capability=st.floats(min_value=0.1, max_value=10.0))
+@given(
+    patience=st.floats(min_value=0.5, max_value=0.999),
+    stake=st.floats(min_value=1e-4, max_value=0.1),
+    elapsed=st.floats(min_value=1.0, max_value=100.0),
+    capability=st.floats(min_value=0.1, max_value=10.0),
+)
 def test_stake_growth_lowers_the_weight(patience: float, stake: float, elapsed: float, capability: float) -> None:
     args = (np.array([capability]), np.array([patience]))
     without = bargaining_weights(*args, np.array([0.0]), np.array([elapsed]))[0]

@@ -28,8 +28,11 @@ CHROMIUM = find_chromium()
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (CI installs Debian's chromium in "
-                                                ".ci/run; locally: apt-get install chromium, or set CHROMIUM)"),
+    pytest.mark.skipif(
+        CHROMIUM is None,
+        reason="Chromium is not installed (CI installs Debian's chromium in "
+        ".ci/run; locally: apt-get install chromium, or set CHROMIUM)",
+    ),
 ]
 
 MARCH = "scenarios/ceasefire_2016_03.yaml"
@@ -41,8 +44,16 @@ REPORT_COMMANDS: dict[str, Callable[[Path], list[str]]] = {
     "run": lambda out: ["run", MARCH, "--out", str(out)],
     "compare": lambda out: ["compare", MARCH, SEPTEMBER, "--out", str(out)],
     "ensemble": lambda out: ["ensemble", MARCH, "--runs", "16", "--out", str(out)],
-    "sweep": lambda out: ["sweep", MARCH, "--set", "actors.us.war_cost=0.005,0.02,0.04", "--runs", "4",
-                          "--out", str(out)],
+    "sweep": lambda out: [
+        "sweep",
+        MARCH,
+        "--set",
+        "actors.us.war_cost=0.005,0.02,0.04",
+        "--runs",
+        "4",
+        "--out",
+        str(out),
+    ],
     "sensitivity": lambda out: ["sensitivity", MARCH, "--method", "morris", "--samples", "4", "--out", str(out)],
 }
 LOCAL_URL = re.compile(r"^(file|data|blob|about):")
@@ -68,8 +79,11 @@ def cli_commands_with_out() -> set[str]:
     import cli
 
     group = typer.main.get_command(cli.app)
-    return {name for name, command in group.commands.items()
-            if any("--out" in getattr(param, "opts", []) for param in command.params)}
+    return {
+        name
+        for name, command in group.commands.items()
+        if any("--out" in getattr(param, "opts", []) for param in command.params)
+    }
 
 
 def write_report(command: str, reports: Path) -> Path:
@@ -77,8 +91,13 @@ def write_report(command: str, reports: Path) -> Path:
     folder = reports / command
     if (folder / "summary.json").exists():
         return folder
-    done = subprocess.run([sys.executable, "cli.py", *REPORT_COMMANDS[command](folder)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "cli.py", *REPORT_COMMANDS[command](folder)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, f"{command} failed:\n{done.stdout}\n{done.stderr}"
     return folder
 
@@ -172,12 +191,14 @@ def test_run_report_shows_the_outcome_and_each_actors_colour(browser, run_report
         assert page.evaluate("document.getElementById('outcome').textContent") == summary["outcome"]
         assert page.evaluate("document.querySelector('h1').textContent") == summary["scenario"]["name"]
         # The deal-against-alternative chart: one coloured dot per actor, in its fixed colour.
-        fills = page.evaluate("Array.from(document.querySelectorAll('#figure-deal-against-alternative path.point'))"
-                              ".map(p => p.style.fill)")
-        from sim.figures import colour_of
+        fills = page.evaluate(
+            "Array.from(document.querySelectorAll('#figure-deal-against-alternative path.point'))"
+            ".map(p => p.style.fill)"
+        )
+        from sim.reports.figures import colour_of
 
         def rgb(hex_colour: str) -> str:
-            return "rgb({}, {}, {})".format(*(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)))
+            return "rgb({}, {}, {})".format(*(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)))
 
         for actor_id in summary["actors"]:
             assert rgb(colour_of(actor_id)) in fills, actor_id
@@ -229,9 +250,9 @@ def test_hostile_scenario_strings_show_as_text_and_run_nothing(browser, tmp_path
     from test_report import HOSTILE, write_hostile_scenario
 
     from sim.api import write_run_outputs
-    from sim.loader import load_scenario
-    from sim.report_index import refresh_index
-    from sim.results import run_scenario
+    from sim.model.results import run_scenario
+    from sim.reports.index import refresh_index
+    from sim.scenario.loader import load_scenario
 
     folder = tmp_path / "reports" / "hostile"
     write_run_outputs(run_scenario(load_scenario(write_hostile_scenario(tmp_path))), folder)
@@ -245,8 +266,10 @@ def test_hostile_scenario_strings_show_as_text_and_run_nothing(browser, tmp_path
         assert page.evaluate("document.querySelectorAll('img, svg[onload], i[onmouseover], b').length") == 0
         text = page.evaluate("document.body.innerText")
         assert HOSTILE["actor"] in text and HOSTILE["event"] in text and HOSTILE["source"] in text
-        ticks = page.evaluate("Array.from(document.querySelectorAll('#figure-deal-against-alternative .ytick text'))"
-                              ".map(t => t.textContent)")
+        ticks = page.evaluate(
+            "Array.from(document.querySelectorAll('#figure-deal-against-alternative .ytick text'))"
+            ".map(t => t.textContent)"
+        )
         assert f"{HOSTILE['actor']} *" in ticks
         figures = page.evaluate("document.querySelectorAll('div.plot[data-figure]').length")
         assert page.evaluate("document.scripts.length") == 3 + figures

@@ -33,13 +33,15 @@ OUTPUTS = ("report.html", "summary.json", "timeseries.csv")
 
 def cli(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     """Run `python cli.py ARGS` from the project folder, as the README does."""
-    return subprocess.run([sys.executable, "cli.py", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "cli.py", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
 def start_cli(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "cli.py", *args], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "cli.py", *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 @pytest.fixture(scope="module")
@@ -111,8 +113,9 @@ def test_summary_json_has_the_contract(runs: dict, name: str) -> None:
 
     ceasefire = summary["ceasefire"]
     assert type(ceasefire["held_steps"]) is int and 0 <= ceasefire["held_steps"] <= steps
-    assert ceasefire["collapsed_step"] is None or (type(ceasefire["collapsed_step"]) is int
-                                                   and 0 <= ceasefire["collapsed_step"] < steps)
+    assert ceasefire["collapsed_step"] is None or (
+        type(ceasefire["collapsed_step"]) is int and 0 <= ceasefire["collapsed_step"] < steps
+    )
 
     leverage = summary["leverage"]
     assert set(leverage) == set(ACTORS)
@@ -133,8 +136,19 @@ def test_timeseries_has_a_row_per_step_and_actor(runs: dict, name: str) -> None:
     for _, rows in table.groupby("step"):
         assert sorted(rows["actor"]) == sorted(ACTORS)
     issues = list(yaml.safe_load(scenario_file(name).read_text(encoding="utf-8"))["issues"])
-    expected = {"step", "date", "actor", "batna", "utility_of_offer", "control", "deal", "ceasefire",
-                "zone_exists", *(f"leverage_on_{a}" for a in ACTORS), *(f"proposal_{k}" for k in issues)}
+    expected = {
+        "step",
+        "date",
+        "actor",
+        "batna",
+        "utility_of_offer",
+        "control",
+        "deal",
+        "ceasefire",
+        "zone_exists",
+        *(f"leverage_on_{a}" for a in ACTORS),
+        *(f"proposal_{k}" for k in issues),
+    }
     assert expected <= set(table.columns), expected - set(table.columns)
     start = dt.date.fromisoformat(summary["start"])
     first = table.drop_duplicates("step").set_index("step")["date"]

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from sim.compare import compare_scenarios, comparison_data, comparison_report, paired, write_comparison
+from sim.api import write_comparison
+from sim.reports.comparison import comparison_report
+from sim.runs.comparison import compare_scenarios, comparison_data, paired
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -56,8 +58,18 @@ def test_report_pairs_both_scenarios_on_one_page(march_against_slow_return) -> N
     assert page.count("<script>") == 2  # plotly.js once, the drawing script once
     for result in comparison.runs:
         assert result.summary["outcome"].split(":")[0] in page
-    for anchor in ("differences", "actors", "leverage-table", "deal-value", "control", "proposals", "leverage-a",
-                   "leverage-b", "issues-a", "issues-b"):
+    for anchor in (
+        "differences",
+        "actors",
+        "leverage-table",
+        "deal-value",
+        "control",
+        "proposals",
+        "leverage-a",
+        "leverage-b",
+        "issues-a",
+        "issues-b",
+    ):
         assert f'id="{anchor}"' in page
     assert "https://" not in page.split("<script>")[0]  # nothing fetched before the scripts
 
@@ -67,8 +79,13 @@ def test_scenarios_without_a_war_have_no_ceasefire_to_compare() -> None:
     assert data["deal"]["reached"] == {"a": True, "b": True, "difference": None}
     assert data["ceasefire"]["held_steps"] == {"a": None, "b": None, "difference": None}
     assert data["control"]["a"] is None
-    assert set(data["deal"]["position"]) == {"production_cap", "burden_on_saudi", "assad_role", "measures_lifted",
-                                             "apology"}
+    assert set(data["deal"]["position"]) == {
+        "production_cap",
+        "burden_on_saudi",
+        "assad_role",
+        "measures_lifted",
+        "apology",
+    }
 
 
 def test_written_folder_holds_the_report_and_the_json(tmp_path: Path) -> None:
@@ -92,8 +109,21 @@ def test_cli_compare_writes_a_report(tmp_path: Path) -> None:
 
 def test_cli_compare_refuses_a_bad_scenario_and_writes_nothing(tmp_path: Path) -> None:
     folder = tmp_path / "cmp"
-    done = subprocess.run([sys.executable, str(ROOT / "cli.py"), "compare", str(OIL), str(tmp_path / "missing.yaml"),
-                           "--out", str(folder)], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "cli.py"),
+            "compare",
+            str(OIL),
+            str(tmp_path / "missing.yaml"),
+            "--out",
+            str(folder),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert done.returncode == 2
     assert "missing.yaml" in done.stderr and "Traceback" not in done.stderr
     assert not folder.exists()

@@ -22,9 +22,13 @@ def seeded_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("determinism")
     plan = {"seed7_a": 7, "seed7_b": 7, "seed8": 8}
     started = {
-        name: subprocess.Popen([sys.executable, "cli.py", "run", str(SCENARIO), "--seed", str(seed),
-                                "--out", str(base / name)], cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+        name: subprocess.Popen(
+            [sys.executable, "cli.py", "run", str(SCENARIO), "--seed", str(seed), "--out", str(base / name)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for name, seed in plan.items()
     }
     for name, process in started.items():
@@ -54,7 +58,8 @@ def test_another_seed_moves_control(seeded_runs: dict[str, Path]) -> None:
     seven = pd.read_csv(seeded_runs["seed7_a"] / "timeseries.csv")
     eight = pd.read_csv(seeded_runs["seed8"] / "timeseries.csv")
     assert (seeded_runs["seed7_a"] / "timeseries.csv").read_bytes() != (
-        seeded_runs["seed8"] / "timeseries.csv").read_bytes()
+        seeded_runs["seed8"] / "timeseries.csv"
+    ).read_bytes()
     control_seven = seven.drop_duplicates("step").set_index("step")["control"]
     control_eight = eight.drop_duplicates("step").set_index("step")["control"]
     common = control_seven.index.intersection(control_eight.index)
@@ -64,8 +69,8 @@ def test_another_seed_moves_control(seeded_runs: dict[str, Path]) -> None:
 
 def test_same_seed_same_model_in_process() -> None:
     """The library gives the same time series twice in one process too (no hidden global state)."""
-    from sim.loader import load_scenario
-    from sim.results import run_scenario
+    from sim.model.results import run_scenario
+    from sim.scenario.loader import load_scenario
 
     loaded = load_scenario(SCENARIO)
     first = run_scenario(loaded, seed=11).timeseries

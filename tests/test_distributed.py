@@ -17,9 +17,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.distributed import DaskCluster, InProcess, LocalProcesses, SchedulerError, _ordered, open_executor
-from sim.ensemble import execute, plan_monte_carlo, write_monte_carlo
-from sim.loader import load_scenario
+from sim.api import write_monte_carlo
+from sim.runs.batch import execute
+from sim.runs.distributed import DaskCluster, InProcess, LocalProcesses, SchedulerError, _ordered, open_executor
+from sim.runs.ensemble import plan_monte_carlo
+from sim.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 MARCH = ROOT / "scenarios" / "ceasefire_2016_03.yaml"
@@ -55,8 +57,9 @@ def local_results() -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[object]:
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(host="127.0.0.1", dashboard_address=None, n_workers=2, processes=True,
-                                  threads_per_worker=1) as local_cluster:
+    with distributed.LocalCluster(
+        host="127.0.0.1", dashboard_address=None, n_workers=2, processes=True, threads_per_worker=1
+    ) as local_cluster:
         yield local_cluster
 
 
@@ -159,8 +162,9 @@ def test_the_cli_sends_an_ensemble_to_a_scheduler_by_address(cluster: object, tm
     import cli
 
     for name, extra in (("local", []), ("dask", ["--scheduler", cluster.scheduler_address])):
-        result = CliRunner().invoke(cli.app, ["ensemble", str(MARCH), "--runs", "300", "--seed", "6",
-                                              "--out", str(tmp_path / name), *extra])
+        result = CliRunner().invoke(
+            cli.app, ["ensemble", str(MARCH), "--runs", "300", "--seed", "6", "--out", str(tmp_path / name), *extra]
+        )
         assert result.exit_code == 0, result.output
     for file in ("ensemble.parquet", "summary.json", "report.html"):
         assert (tmp_path / "local" / file).read_bytes() == (tmp_path / "dask" / file).read_bytes(), file
@@ -170,11 +174,13 @@ def test_the_cli_reports_an_unreachable_scheduler_with_exit_1(tmp_path: Path, mo
     from typer.testing import CliRunner
 
     import cli
-    from sim import distributed
+    from sim.runs import distributed
 
     monkeypatch.setattr(distributed.DaskCluster.__init__, "__defaults__", (2, "1s"))
-    result = CliRunner().invoke(cli.app, ["ensemble", str(MARCH), "--runs", "10", "--scheduler", "tcp://127.0.0.1:9",
-                                          "--out", str(tmp_path / "o")])
+    result = CliRunner().invoke(
+        cli.app,
+        ["ensemble", str(MARCH), "--runs", "10", "--scheduler", "tcp://127.0.0.1:9", "--out", str(tmp_path / "o")],
+    )
     assert result.exit_code == 1
     assert "cannot reach the Dask scheduler" in " ".join(result.output.split())
     assert not (tmp_path / "o").exists()

@@ -29,25 +29,15 @@ from scipy import stats
 from typer.testing import CliRunner
 
 import cli
-from sim import engine
-from sim.distributed import open_executor
-from sim.ensemble import (
-    BandCounts,
-    Bands,
-    ChunkSpec,
-    band_series,
-    histogram_counts,
-    plan_monte_carlo,
-    run_seeds,
-    sample_uncertain,
-    simulate_chunk,
-    survival_curve,
-    wilson_interval,
-    write_monte_carlo,
-)
-from sim.loader import ScenarioError, load_scenario
-from sim.model import NegotiationModel
-from sim.params import params_from_scenario, set_field
+from sim.api import write_monte_carlo
+from sim.model import engine
+from sim.model.model import NegotiationModel
+from sim.runs.batch import BandCounts, Bands, ChunkSpec, band_series, run_seeds, sample_uncertain, simulate_chunk
+from sim.runs.distributed import open_executor
+from sim.runs.ensemble import plan_monte_carlo
+from sim.runs.statistics import histogram_counts, survival_curve, wilson_interval
+from sim.scenario.loader import ScenarioError, load_scenario
+from sim.scenario.params import params_from_scenario, set_field
 
 ROOT = Path(__file__).resolve().parent.parent
 MARCH = ROOT / "scenarios" / "ceasefire_2016_03.yaml"
@@ -57,9 +47,10 @@ TOLERANCE = 1e-12
 
 # ---------------------------------------------------------------------------- batch member == single Mesa run
 
+
 def _member(value: object, i: int) -> object:
     """Row i of a batch array, kept as a batch of one."""
-    return value[i:i + 1] if isinstance(value, np.ndarray) and value.ndim >= 1 else value
+    return value[i : i + 1] if isinstance(value, np.ndarray) and value.ndim >= 1 else value
 
 
 def _assert_same(label: str, single: object, batch_row: object) -> None:
@@ -85,8 +76,9 @@ def _collected_rows(model: NegotiationModel, step: int) -> tuple[dict, dict[str,
 OIL_CAP = ROOT / "scenarios" / "deal_saudi_russia_oil_cap.yaml"  # no battlefield, no uncertain: block
 
 
-@pytest.mark.parametrize(("path", "runs"), [(MARCH, 5), (SEPTEMBER, 3), (OIL_CAP, 2)],
-                         ids=["march", "september", "no-battlefield"])
+@pytest.mark.parametrize(
+    ("path", "runs"), [(MARCH, 5), (SEPTEMBER, 3), (OIL_CAP, 2)], ids=["march", "september", "no-battlefield"]
+)
 def test_batch_member_equals_the_single_mesa_run_with_its_seed(path: Path, runs: int) -> None:
     loaded = load_scenario(path)
     scenario = loaded.scenario
@@ -104,7 +96,7 @@ def test_batch_member_equals_the_single_mesa_run_with_its_seed(path: Path, runs:
     for i in range(runs):
         single = params_from_scenario(scenario)
         for field_path, values in inputs.items():
-            set_field(single, field_path, values[i:i + 1])
+            set_field(single, field_path, values[i : i + 1])
         models.append(NegotiationModel(scenario, seed=int(seeds[i]), params=single))
 
     compared = 0
@@ -120,8 +112,11 @@ def test_batch_member_equals_the_single_mesa_run_with_its_seed(path: Path, runs:
             for name, value in outcome.items():
                 _assert_same(f"step {step} run {i} outcome {name}", model.outcome[name], _member(value, i))
             for item in dataclasses.fields(state):
-                _assert_same(f"step {step} run {i} state.{item.name}", getattr(model.state, item.name),
-                             _member(getattr(state, item.name), i))
+                _assert_same(
+                    f"step {step} run {i} state.{item.name}",
+                    getattr(model.state, item.name),
+                    _member(getattr(state, item.name), i),
+                )
             # Every variable the DataCollector holds, against the same view of the batch's row i.
             model_vars, actor_rows = _collected_rows(model, step)
             # The model's own publishing code, run on row i of the batch, says what it should have collected.
@@ -130,7 +125,11 @@ def test_batch_member_equals_the_single_mesa_run_with_its_seed(path: Path, runs:
                 state=engine.State(**{f.name: _member(getattr(state, f.name), i) for f in dataclasses.fields(state)}),
                 intents={k: _member(v, i) for k, v in intents.items()},
                 outcome={k: _member(v, i) for k, v in outcome.items()},
-                fired=fired, params=model.params, spec=scenario, step_index=step)
+                fired=fired,
+                params=model.params,
+                spec=scenario,
+                step_index=step,
+            )
             NegotiationModel._publish(row)
             assert set(model_vars) == set(model.datacollector.model_reporters)
             for column, value in model_vars.items():
@@ -153,8 +152,9 @@ def test_batch_member_equals_the_single_mesa_run_with_its_seed(path: Path, runs:
         assert chunk.outcomes["ceasefire_collapsed_step"][i] == int(model.state.collapsed_step[0])
         assert chunk.outcomes["ceasefire_held_steps"][i] == int(model.state.held_steps[0])
         for k, issue in enumerate(params.issue_ids):
-            np.testing.assert_allclose(chunk.outcomes[f"proposal_{issue}"][i], model.seen.proposal[0, k],
-                                       atol=TOLERANCE)
+            np.testing.assert_allclose(
+                chunk.outcomes[f"proposal_{issue}"][i], model.seen.proposal[0, k], atol=TOLERANCE
+            )
 
 
 def test_a_run_does_not_depend_on_the_chunk_it_is_in() -> None:
@@ -163,17 +163,26 @@ def test_a_run_does_not_depend_on_the_chunk_it_is_in() -> None:
     plan = plan_monte_carlo(loaded, 12, seed=3)
     seeds, inputs = plan.batch.seeds, plan.batch.inputs
     whole = simulate_chunk(ChunkSpec(loaded.scenario, bands=True), 0, seeds, inputs)
-    parts = [simulate_chunk(ChunkSpec(loaded.scenario, bands=True), start, seeds[start:stop],
-                            {k: v[start:stop] for k, v in inputs.items()}) for start, stop in ((0, 5), (5, 6), (6, 12))]
+    parts = [
+        simulate_chunk(
+            ChunkSpec(loaded.scenario, bands=True),
+            start,
+            seeds[start:stop],
+            {k: v[start:stop] for k, v in inputs.items()},
+        )
+        for start, stop in ((0, 5), (5, 6), (6, 12))
+    ]
     for name, column in whole.outcomes.items():
         np.testing.assert_array_equal(column, np.concatenate([p.outcomes[name] for p in parts]), err_msg=name)
     bins = band_series(loaded.scenario)
     for name, counts in whole.bands.items():
-        np.testing.assert_array_equal(counts.full(bins[name][2]), sum(p.bands[name].full(bins[name][2]) for p in parts),
-                                      err_msg=name)
+        np.testing.assert_array_equal(
+            counts.full(bins[name][2]), sum(p.bands[name].full(bins[name][2]) for p in parts), err_msg=name
+        )
 
 
 # ---------------------------------------------------------------------------- seeds, samples, statistics
+
 
 def test_run_seeds_are_reproducible_distinct_and_valid_scenario_seeds() -> None:
     seeds = run_seeds(42, 10_000)
@@ -199,8 +208,10 @@ def test_uncertain_samples_follow_their_distributions() -> None:
     assert not np.allclose(samples["actors.us.war_cost"], samples["actors.russia.war_cost"])
 
 
-@pytest.mark.parametrize(("successes", "trials", "low", "high"), [
-    (81, 263, 0.2553, 0.3662), (15, 148, 0.0624, 0.1605), (0, 20, 0.0, 0.1611), (1, 29, 0.0061, 0.1718)])
+@pytest.mark.parametrize(
+    ("successes", "trials", "low", "high"),
+    [(81, 263, 0.2553, 0.3662), (15, 148, 0.0624, 0.1605), (0, 20, 0.0, 0.1611), (1, 29, 0.0061, 0.1718)],
+)
 def test_wilson_interval_matches_published_values(successes: int, trials: int, low: float, high: float) -> None:
     # Reference values: Newcombe (1998), Table I, method 3 (Wilson score, no continuity correction).
     lo, hi = wilson_interval(successes, trials)
@@ -242,6 +253,7 @@ def test_survival_curve_counts_collapses_by_step() -> None:
 
 # ---------------------------------------------------------------------------- outputs
 
+
 def test_ensemble_outputs_hold_every_run_and_a_consistent_summary(tmp_path: Path) -> None:
     loaded = load_scenario(MARCH)
     plan = plan_monte_carlo(loaded, 40, seed=11)
@@ -275,16 +287,18 @@ def test_ensemble_outputs_hold_every_run_and_a_consistent_summary(tmp_path: Path
 
 
 def _run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "cli.py"), *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def test_ensemble_files_are_byte_identical_for_any_number_of_workers(tmp_path: Path) -> None:
     folders = {}
     for workers in (1, 2):
         folder = tmp_path / f"w{workers}"
-        done = _run_cli("ensemble", str(MARCH), "--runs", "600", "--seed", "5", "--workers", str(workers),
-                        "--out", str(folder))
+        done = _run_cli(
+            "ensemble", str(MARCH), "--runs", "600", "--seed", "5", "--workers", str(workers), "--out", str(folder)
+        )
         assert done.returncode == 0, done.stderr
         assert "A deal in" in done.stdout
         folders[workers] = folder
@@ -296,23 +310,47 @@ def test_ensemble_files_are_byte_identical_for_any_number_of_workers(tmp_path: P
 # ---------------------------------------------------------------------------- bad uncertain blocks
 
 BAD_UNCERTAIN = {
-    "unknown field": ("actors.us.nonsense: {dist: uniform, low: 0, high: 1}", "uncertain.actors.us.nonsense",
-                      "not a numeric field"),
-    "unknown actor": ("actors.saudi.war_cost: {dist: uniform, low: 0, high: 1}", "uncertain.actors.saudi.war_cost",
-                      "not a numeric field"),
-    "text field": ("actors.us.name: {dist: uniform, low: 0, high: 1}", "uncertain.actors.us.name",
-                   "not a numeric field"),
-    "low above high": ("actors.us.war_cost: {dist: uniform, low: 0.05, high: 0.01}",
-                       "uncertain.actors.us.war_cost.high", "must be above low"),
+    "unknown field": (
+        "actors.us.nonsense: {dist: uniform, low: 0, high: 1}",
+        "uncertain.actors.us.nonsense",
+        "not a numeric field",
+    ),
+    "unknown actor": (
+        "actors.saudi.war_cost: {dist: uniform, low: 0, high: 1}",
+        "uncertain.actors.saudi.war_cost",
+        "not a numeric field",
+    ),
+    "text field": (
+        "actors.us.name: {dist: uniform, low: 0, high: 1}",
+        "uncertain.actors.us.name",
+        "not a numeric field",
+    ),
+    "low above high": (
+        "actors.us.war_cost: {dist: uniform, low: 0.05, high: 0.01}",
+        "uncertain.actors.us.war_cost.high",
+        "must be above low",
+    ),
     "missing sd": ("battlefield.kappa: {dist: normal, mean: 0.2}", "uncertain.battlefield.kappa.sd", "needs 'sd'"),
-    "negative sd": ("battlefield.kappa: {dist: normal, mean: 0.2, sd: -1}", "uncertain.battlefield.kappa.sd",
-                    "greater than 0"),
-    "mode outside": ("battlefield.kappa: {dist: triangular, low: 0.1, mode: 0.5, high: 0.3}",
-                     "uncertain.battlefield.kappa.mode", "between low and high"),
-    "unknown distribution": ("battlefield.kappa: {dist: lognormal, mean: 0.2, sd: 0.1}",
-                             "uncertain.battlefield.kappa.dist", "Input should be"),
-    "outside the field's range": ("actors.us.patience: {dist: uniform, low: 0.9, high: 1.2}",
-                                  "uncertain.actors.us.patience", "which the field refuses"),
+    "negative sd": (
+        "battlefield.kappa: {dist: normal, mean: 0.2, sd: -1}",
+        "uncertain.battlefield.kappa.sd",
+        "greater than 0",
+    ),
+    "mode outside": (
+        "battlefield.kappa: {dist: triangular, low: 0.1, mode: 0.5, high: 0.3}",
+        "uncertain.battlefield.kappa.mode",
+        "between low and high",
+    ),
+    "unknown distribution": (
+        "battlefield.kappa: {dist: lognormal, mean: 0.2, sd: 0.1}",
+        "uncertain.battlefield.kappa.dist",
+        "Input should be",
+    ),
+    "outside the field's range": (
+        "actors.us.patience: {dist: uniform, low: 0.9, high: 1.2}",
+        "uncertain.actors.us.patience",
+        "which the field refuses",
+    ),
 }
 
 
@@ -320,11 +358,14 @@ BAD_UNCERTAIN = {
 def test_bad_uncertain_entries_are_refused_with_file_line_and_field(case: str, tmp_path: Path) -> None:
     entry, field, words = BAD_UNCERTAIN[case]
     scenario = tmp_path / "bad.yaml"
-    scenario.write_text(textwrap.dedent(f"""\
+    scenario.write_text(
+        textwrap.dedent(f"""\
         extends: {MARCH}
         uncertain:
           {entry}
-        """), encoding="utf-8")
+        """),
+        encoding="utf-8",
+    )
     result = CliRunner().invoke(cli.app, ["ensemble", str(scenario), "--runs", "10", "--out", str(tmp_path / "out")])
     assert result.exit_code == 2, result.output
     message = " ".join(result.output.split())
@@ -337,10 +378,13 @@ def test_bad_uncertain_entries_are_refused_with_file_line_and_field(case: str, t
 
 def test_a_file_value_the_ensemble_would_overwrite_is_pointed_out(tmp_path: Path) -> None:
     scenario = tmp_path / "more_air.yaml"
-    scenario.write_text(textwrap.dedent(f"""\
+    scenario.write_text(
+        textwrap.dedent(f"""\
         extends: {MARCH}
         actors: {{russia: {{forces: {{air: 2.0}}}}}}
-        """), encoding="utf-8")
+        """),
+        encoding="utf-8",
+    )
     notes = plan_monte_carlo(load_scenario(scenario), 10, seed=1).notes
     assert len(notes) == 1 and notes[0].startswith("actors.russia.forces.air is 2 in the scenario")
     assert plan_monte_carlo(load_scenario(MARCH), 10, seed=1).notes == []
@@ -351,21 +395,39 @@ def test_a_file_value_the_ensemble_would_overwrite_is_pointed_out(tmp_path: Path
 def test_a_refused_sample_range_is_a_scenario_error_in_the_library() -> None:
     loaded = load_scenario(MARCH)
     loaded.scenario.uncertain["actors.us.patience"] = type(next(iter(loaded.scenario.uncertain.values())))(
-        dist="normal", mean=0.97, sd=0.2)
+        dist="normal", mean=0.97, sd=0.2
+    )
     with pytest.raises(ScenarioError, match="which the field refuses"):
         plan_monte_carlo(loaded, 200, seed=1)
 
 
 # ---------------------------------------------------------------------------- Ctrl-C
 
+
 @pytest.mark.slow
 @pytest.mark.parametrize("workers", [1, 2])
 def test_ctrl_c_leaves_no_half_written_output(workers: int, tmp_path: Path) -> None:
     """Ctrl-C in a terminal signals the whole process group: the command and its workers."""
     folder = tmp_path / "out"
-    process = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "ensemble", str(MARCH), "--runs", "200000",
-                                "--workers", str(workers), "--out", str(folder)], cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "cli.py"),
+            "ensemble",
+            str(MARCH),
+            "--runs",
+            "200000",
+            "--workers",
+            str(workers),
+            "--out",
+            str(folder),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not any(folder.glob(".staging-*/ensemble.parquet")):
@@ -393,8 +455,9 @@ def test_skipping_the_inducement_measure_changes_nothing_else() -> None:
         for field_path, values in plan.batch.inputs.items():
             set_field(params, field_path, values)
         state = engine.initial_state(params)
-        draws = np.stack([engine.draw_noise(np.random.default_rng(int(s)), params.steps) for s in plan.batch.seeds],
-                         axis=1)
+        draws = np.stack(
+            [engine.draw_noise(np.random.default_rng(int(s)), params.steps) for s in plan.batch.seeds], axis=1
+        )
         steps = [engine.advance(params, state, t, draws[t], measure_inducement=measure) for t in range(params.steps)]
         runs.append((steps, state))
     (full, full_state), (lean, lean_state) = runs

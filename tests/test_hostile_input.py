@@ -25,7 +25,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from sim.api import timeseries_csv
-from sim.loader import (
+from sim.model.model import NegotiationModel
+from sim.model.results import build_result
+from sim.scenario.loader import (
     MAX_ACTORS,
     MAX_DEPTH,
     MAX_FILE_BYTES,
@@ -36,8 +38,6 @@ from sim.loader import (
     load_scenario,
     printable,
 )
-from sim.model import NegotiationModel
-from sim.results import build_result
 from tests.strategies import (
     SHIPPED,
     dump,
@@ -107,8 +107,9 @@ def write(folder: Path, name: str, content: str | bytes) -> Path:
     return path
 
 
-def scenario_with(folder: Path, name: str, change: Callable[[Doc], None], needle: str, field: str,
-                  after: str | tuple[str, ...] = ()) -> tuple[Path, int, int, str]:
+def scenario_with(
+    folder: Path, name: str, change: Callable[[Doc], None], needle: str, field: str, after: str | tuple[str, ...] = ()
+) -> tuple[Path, int, int, str]:
     """March 2016 with `change` applied; the error must point at `needle` (after `after`)."""
     document = march()
     change(document)
@@ -188,6 +189,7 @@ def case_too_many_actors(folder: Path):
         template = next(iter(document["actors"].values()))
         for index in range(MAX_ACTORS):
             document["actors"][f"extra_{index}"] = copy.deepcopy(template)
+
     return scenario_with(folder, "crowd.yaml", change, "actors:", "actors", after="\nactors:")
 
 
@@ -195,6 +197,7 @@ def case_too_many_issues(folder: Path):
     def change(document: Doc) -> None:
         for index in range(MAX_ISSUES):
             document["issues"][f"extra_{index}"] = {"low": "a", "high": "b"}
+
     return scenario_with(folder, "issues.yaml", change, "issues:", "issues", after="\nissues:")
 
 
@@ -254,123 +257,211 @@ def case_set_tag(folder: Path):
 
 
 def case_nan(folder: Path):
-    return scenario_with(folder, "nan.yaml", lambda d: d["actors"]["us"].update(war_cost=math.nan),
-                         "war_cost: .nan", "actors.us.war_cost", after="  us:")
+    return scenario_with(
+        folder,
+        "nan.yaml",
+        lambda d: d["actors"]["us"].update(war_cost=math.nan),
+        "war_cost: .nan",
+        "actors.us.war_cost",
+        after="  us:",
+    )
 
 
 def case_infinity(folder: Path):
-    return scenario_with(folder, "inf.yaml", lambda d: d["battlefield"].update(kappa=math.inf),
-                         "kappa: .inf", "battlefield.kappa", after="battlefield:")
+    return scenario_with(
+        folder,
+        "inf.yaml",
+        lambda d: d["battlefield"].update(kappa=math.inf),
+        "kappa: .inf",
+        "battlefield.kappa",
+        after="battlefield:",
+    )
 
 
 def case_negative_infinity_position(folder: Path):
-    return scenario_with(folder, "neg_inf.yaml",
-                         lambda d: d["actors"]["russia"]["position"].update(arms_flow=-math.inf),
-                         "arms_flow: -.inf", "actors.russia.position.arms_flow", after="  russia:")
+    return scenario_with(
+        folder,
+        "neg_inf.yaml",
+        lambda d: d["actors"]["russia"]["position"].update(arms_flow=-math.inf),
+        "arms_flow: -.inf",
+        "actors.russia.position.arms_flow",
+        after="  russia:",
+    )
 
 
 def case_negative_capability(folder: Path):
-    return scenario_with(folder, "negative.yaml", lambda d: d["actors"]["iran"].update(capability=-0.6),
-                         "capability: -0.6", "actors.iran.capability", after="  iran:")
+    return scenario_with(
+        folder,
+        "negative.yaml",
+        lambda d: d["actors"]["iran"].update(capability=-0.6),
+        "capability: -0.6",
+        "actors.iran.capability",
+        after="  iran:",
+    )
 
 
 def case_patience_one(folder: Path):
-    return scenario_with(folder, "patience.yaml", lambda d: d["actors"]["russia"].update(patience=1.0),
-                         "patience: 1.0", "actors.russia.patience", after="  russia:")  # located at the key
+    return scenario_with(
+        folder,
+        "patience.yaml",
+        lambda d: d["actors"]["russia"].update(patience=1.0),
+        "patience: 1.0",
+        "actors.russia.patience",
+        after="  russia:",
+    )  # located at the key
 
 
 def case_position_above_one(folder: Path):
-    return scenario_with(folder, "position.yaml", lambda d: d["actors"]["us"]["position"].update(assad_role=1.5),
-                         "assad_role: 1.5", "actors.us.position.assad_role", after="  us:")
+    return scenario_with(
+        folder,
+        "position.yaml",
+        lambda d: d["actors"]["us"]["position"].update(assad_role=1.5),
+        "assad_role: 1.5",
+        "actors.us.position.assad_role",
+        after="  us:",
+    )
 
 
 def case_negative_salience(folder: Path):
-    return scenario_with(folder, "salience_negative.yaml",
-                         lambda d: d["actors"]["us"]["salience"].update(assad_role=-0.2),
-                         "assad_role: -0.2", "actors.us.salience.assad_role", after="  us:")
+    return scenario_with(
+        folder,
+        "salience_negative.yaml",
+        lambda d: d["actors"]["us"]["salience"].update(assad_role=-0.2),
+        "assad_role: -0.2",
+        "actors.us.salience.assad_role",
+        after="  us:",
+    )
 
 
 def case_huge_integer(folder: Path):
-    return scenario_with(folder, "huge.yaml", lambda d: d["actors"]["us"].update(horizon=10**40),
-                         f"horizon: {10**40}", "actors.us.horizon", after="  us:")
+    return scenario_with(
+        folder,
+        "huge.yaml",
+        lambda d: d["actors"]["us"].update(horizon=10**40),
+        f"horizon: {10**40}",
+        "actors.us.horizon",
+        after="  us:",
+    )
 
 
 def case_too_many_steps(folder: Path):
-    return scenario_with(folder, "steps.yaml", lambda d: d["time"].update(steps=10**6),
-                         "steps: 1000000", "time.steps")
+    return scenario_with(folder, "steps.yaml", lambda d: d["time"].update(steps=10**6), "steps: 1000000", "time.steps")
 
 
 def case_salience_zero(folder: Path):
     def change(document: Doc) -> None:
         document["actors"]["iran"]["salience"] = dict.fromkeys(document["actors"]["iran"]["salience"], 0.0)
+
     return scenario_with(folder, "salience_zero.yaml", change, "salience:", "actors.iran.salience", after="  iran:")
 
 
 def case_unknown_actor_in_event(folder: Path):
     def change(document: Doc) -> None:
         document["events"]["ghost"] = {"at": dt.date(2016, 3, 20), "actor": "rusia", "action": "withdraw_air"}
-    return scenario_with(folder, "event_actor.yaml", change, "actor:", "events.ghost.actor",
-                         after=("\nevents:", "\n  ghost:"))
+
+    return scenario_with(
+        folder, "event_actor.yaml", change, "actor:", "events.ghost.actor", after=("\nevents:", "\n  ghost:")
+    )
 
 
 def case_unknown_option_in_event(folder: Path):
     def change(document: Doc) -> None:
-        document["events"]["ghost"] = {"at": dt.date(2016, 3, 20), "actor": "us", "action": "enable_option",
-                                       "option": "nuke"}
-    return scenario_with(folder, "event_option.yaml", change, "option:", "events.ghost.option",
-                         after=("\nevents:", "\n  ghost:"))
+        document["events"]["ghost"] = {
+            "at": dt.date(2016, 3, 20),
+            "actor": "us",
+            "action": "enable_option",
+            "option": "nuke",
+        }
+
+    return scenario_with(
+        folder, "event_option.yaml", change, "option:", "events.ghost.option", after=("\nevents:", "\n  ghost:")
+    )
 
 
 def case_unknown_option_key(folder: Path):
-    return scenario_with(folder, "option_key.yaml",
-                         lambda d: d["actors"]["russia"]["options"].update(escalte=True),
-                         "escalte", "actors.russia.options.escalte", after="  russia:")
+    return scenario_with(
+        folder,
+        "option_key.yaml",
+        lambda d: d["actors"]["russia"]["options"].update(escalte=True),
+        "escalte",
+        "actors.russia.options.escalte",
+        after="  russia:",
+    )
 
 
 def case_unknown_issue_in_position(folder: Path):
-    return scenario_with(folder, "position_issue.yaml",
-                         lambda d: d["actors"]["iran"]["position"].update(assad_rol=0.0),
-                         "assad_rol:", "actors.iran.position.assad_rol", after="  iran:")
+    return scenario_with(
+        folder,
+        "position_issue.yaml",
+        lambda d: d["actors"]["iran"]["position"].update(assad_rol=0.0),
+        "assad_rol:",
+        "actors.iran.position.assad_rol",
+        after="  iran:",
+    )
 
 
 def case_unknown_issue_in_linkage(folder: Path):
-    return scenario_with(folder, "linkage.yaml",
-                         lambda d: d["actors"]["us"].update(linkage_refused=["sanctionz"]),
-                         "sanctionz", "actors.us.linkage_refused[0]", after=("  us:", "linkage_refused:"))
+    return scenario_with(
+        folder,
+        "linkage.yaml",
+        lambda d: d["actors"]["us"].update(linkage_refused=["sanctionz"]),
+        "sanctionz",
+        "actors.us.linkage_refused[0]",
+        after=("  us:", "linkage_refused:"),
+    )
 
 
 def case_unknown_patron(folder: Path):
-    return scenario_with(folder, "patron.yaml", lambda d: d["actors"]["turkey"].update(patron="usa"),
-                         "patron: usa", "actors.turkey.patron", after="  turkey:")
+    return scenario_with(
+        folder,
+        "patron.yaml",
+        lambda d: d["actors"]["turkey"].update(patron="usa"),
+        "patron: usa",
+        "actors.turkey.patron",
+        after="  turkey:",
+    )
 
 
 def case_unknown_issue_in_victory(folder: Path):
-    return scenario_with(folder, "victory.yaml",
-                         lambda d: d["battlefield"]["government_victory"].update(oil=1.0),
-                         "oil:", "battlefield.government_victory.oil", after="battlefield:")
+    return scenario_with(
+        folder,
+        "victory.yaml",
+        lambda d: d["battlefield"]["government_victory"].update(oil=1.0),
+        "oil:",
+        "battlefield.government_victory.oil",
+        after="battlefield:",
+    )
 
 
 def case_event_after_end(folder: Path):
     def change(document: Doc) -> None:
         document["events"]["late"] = {"at": dt.date(2019, 3, 14), "actor": "russia", "action": "return_forces"}
+
     return scenario_with(folder, "late.yaml", change, "at:", "events.late.at", after=("\nevents:", "\n  late:"))
 
 
 def case_event_before_start(folder: Path):
     def change(document: Doc) -> None:
         document["events"]["early"] = {"at": dt.date(2015, 12, 31), "actor": "russia", "action": "return_forces"}
+
     return scenario_with(folder, "early.yaml", change, "at:", "events.early.at", after=("\nevents:", "\n  early:"))
 
 
 def case_event_step_negative(folder: Path):
     def change(document: Doc) -> None:
         document["events"]["minus"] = {"at": -3, "actor": "russia", "action": "return_forces"}
+
     return scenario_with(folder, "minus.yaml", change, "at:", "events.minus.at", after=("\nevents:", "\n  minus:"))
 
 
 def case_talks_after_end(folder: Path):
-    return scenario_with(folder, "talks.yaml", lambda d: d["time"].update(talks_start=dt.date(2030, 1, 1)),
-                         "talks_start:", "time.talks_start")
+    return scenario_with(
+        folder,
+        "talks.yaml",
+        lambda d: d["time"].update(talks_start=dt.date(2030, 1, 1)),
+        "talks_start:",
+        "time.talks_start",
+    )
 
 
 def case_impossible_date(folder: Path):
@@ -385,6 +476,7 @@ def case_end_after_year_9999(folder: Path):
     def change(document: Doc) -> None:
         document["time"].update(start=dt.date(9999, 12, 1), talks_start=None)
         document["events"] = {}
+
     return scenario_with(folder, "y9999.yaml", change, "start:", "time.start")
 
 
@@ -478,10 +570,18 @@ def test_a_folder_and_a_missing_file_are_refused(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------------------------
 # The command line: exit code 2, one paragraph each, no traceback unless --debug.
 
+
 def cli(*args: str, cwd: Path = ROOT, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": "80", "PYTHONHASHSEED": "0"}
-    return subprocess.run([sys.executable, str(ROOT / "cli.py"), *args], capture_output=True, text=True,
-                          cwd=cwd, env=env, timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def test_cli_validate_refuses_every_case_with_one_line_each(tmp_path: Path) -> None:
@@ -502,8 +602,11 @@ def test_cli_validate_refuses_every_case_with_one_line_each(tmp_path: Path) -> N
     assert elapsed < SECONDS * len(paths) / 4, f"{elapsed:.2f} s for {len(paths)} files"
 
 
-@pytest.mark.parametrize("case", [case_alias_bomb, case_python_object, case_nan, case_extends_cycle, case_latin1],
-                         ids=lambda case: case.__name__.removeprefix("case_"))
+@pytest.mark.parametrize(
+    "case",
+    [case_alias_bomb, case_python_object, case_nan, case_extends_cycle, case_latin1],
+    ids=lambda case: case.__name__.removeprefix("case_"),
+)
 def test_cli_run_refuses_with_exit_2_and_one_paragraph(case: Case, tmp_path: Path) -> None:
     path = case(tmp_path)[0]
     result = cli("run", str(path), "--out", str(tmp_path / "out"))
@@ -546,7 +649,7 @@ def test_an_unexpected_error_is_one_line_exit_1_and_debug_shows_it(monkeypatch: 
     def broken(path: object) -> None:
         raise ValueError("something the code did not expect")
 
-    monkeypatch.setattr("sim.loader.load_scenario", broken)
+    monkeypatch.setattr("sim.scenario.loader.load_scenario", broken)
     result = CliRunner().invoke(cli.app, ["run", str(MARCH), "--out", "unused"])
     assert result.exit_code == 1
     assert "internal error (ValueError: something the code did not expect)" in result.output
@@ -559,6 +662,8 @@ def test_an_unexpected_error_is_one_line_exit_1_and_debug_shows_it(monkeypatch: 
 # Property: mutated scenarios are refused with ScenarioError, or load and run cleanly.
 
 STEPS_RUN = 2
+
+
 @pytest.fixture(scope="module")
 def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("mutations")
@@ -588,8 +693,9 @@ def run_briefly(loaded: Any) -> None:
 
 
 @pytest.mark.slow
-@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                    HealthCheck.too_slow])
+@settings(
+    max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(document=mutated_documents())
 def test_mutated_scenarios_are_refused_or_run_cleanly(document: Doc, scratch: Path) -> None:
     path = scratch / "mutated.yaml"
@@ -649,9 +755,13 @@ def test_no_numeric_field_accepts_nan_infinity_or_overflow(value: float, scratch
     """
     for shipped in (path for path in SHIPPED if path.name.startswith(("ceasefire", "stalemate"))):
         base = shipped_document(shipped)
-        numeric = [p for p in paths_of(base) if isinstance(get_at(base, p), (int, float))
-                   and not isinstance(get_at(base, p), bool)
-                   and not (p[0] == "uncertain" and math.isfinite(value))]
+        numeric = [
+            p
+            for p in paths_of(base)
+            if isinstance(get_at(base, p), (int, float))
+            and not isinstance(get_at(base, p), bool)
+            and not (p[0] == "uncertain" and math.isfinite(value))
+        ]
         for field in numeric:
             document = copy.deepcopy(base)
             set_at(document, field, value)

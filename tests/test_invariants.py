@@ -43,10 +43,11 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from sim import batna, battlefield, decisions
-from sim.loader import ScenarioError, scenario_from_mapping
-from sim.model import NegotiationModel
-from sim.utility import distance_from_ideal, normalise_salience, utility
+from sim.mechanisms import alternatives as batna
+from sim.mechanisms import battlefield, decisions
+from sim.mechanisms.utility import distance_from_ideal, normalise_salience, utility
+from sim.model.model import NegotiationModel
+from sim.scenario.loader import ScenarioError, scenario_from_mapping
 from tests.strategies import (
     SHIPPED,
     get_at,
@@ -61,8 +62,9 @@ from tests.strategies import (
 Doc = dict[str, Any]
 STEPS = 12  # steps run per example: enough for deals, collapses and softening; fast
 TOLERANCE = 1e-12
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                             HealthCheck.filter_too_much])
+SETTINGS = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
+)
 
 
 def run(document: Doc, seed: int, steps: int = STEPS) -> NegotiationModel:
@@ -75,12 +77,18 @@ def run(document: Doc, seed: int, steps: int = STEPS) -> NegotiationModel:
 # ---------------------------------------------------------------------------------------------
 # Perturbed but valid scenarios
 
+
 @st.composite
 def perturbed_documents(draw: st.DrawFn) -> Doc:
     """A self-contained shipped scenario with some numbers moved within their ranges."""
     document = shipped_document(draw(st.sampled_from(SHIPPED)))
-    numeric = [path for path in paths_of(document) if path[0] in ("actors", "battlefield")
-               and isinstance(get_at(document, path), (int, float)) and not isinstance(get_at(document, path), bool)]
+    numeric = [
+        path
+        for path in paths_of(document)
+        if path[0] in ("actors", "battlefield")
+        and isinstance(get_at(document, path), (int, float))
+        and not isinstance(get_at(document, path), bool)
+    ]
     for path in draw(st.lists(st.sampled_from(numeric), max_size=8, unique=True)):
         value = get_at(document, path)
         if isinstance(value, int) and value > 1:
@@ -127,22 +135,32 @@ def test_utility_and_distance_lie_in_the_unit_interval(data: st.DataObject, acto
 strength = st.floats(0.0, 1e6)
 
 
-@given(government=strength, opposition=strength, control=st.floats(1e-4, 1 - 1e-4),
-       exponent=st.floats(0.01, 10.0), territory=st.floats(0.0, 5.0))
+@given(
+    government=strength,
+    opposition=strength,
+    control=st.floats(1e-4, 1 - 1e-4),
+    exponent=st.floats(0.01, 10.0),
+    territory=st.floats(0.0, 5.0),
+)
 @settings(max_examples=300, deadline=None)
-def test_war_probability_is_a_probability(government: float, opposition: float, control: float,
-                                          exponent: float, territory: float) -> None:
-    p = battlefield.war_probability(np.array(government), np.array(opposition), np.array(control),
-                                    np.array(exponent), np.array(territory))
+def test_war_probability_is_a_probability(
+    government: float, opposition: float, control: float, exponent: float, territory: float
+) -> None:
+    p = battlefield.war_probability(
+        np.array(government), np.array(opposition), np.array(control), np.array(exponent), np.array(territory)
+    )
     assert 0.0 <= float(p) <= 1.0 and math.isfinite(float(p))
 
 
-@given(gaps=hnp.arrays(np.float64, (4,), elements=st.floats(-2.0, 2.0)),
-       capability=hnp.arrays(np.float64, (4,), elements=st.floats(1e-6, 100.0)),
-       sensitivity=hnp.arrays(np.float64, (4,), elements=st.floats(0.0, 1000.0)))
+@given(
+    gaps=hnp.arrays(np.float64, (4,), elements=st.floats(-2.0, 2.0)),
+    capability=hnp.arrays(np.float64, (4,), elements=st.floats(1e-6, 100.0)),
+    sensitivity=hnp.arrays(np.float64, (4,), elements=st.floats(0.0, 1000.0)),
+)
 @settings(max_examples=300, deadline=None)
-def test_spoil_and_collapse_probabilities_are_probabilities(gaps: np.ndarray, capability: np.ndarray,
-                                                           sensitivity: np.ndarray) -> None:
+def test_spoil_and_collapse_probabilities_are_probabilities(
+    gaps: np.ndarray, capability: np.ndarray, sensitivity: np.ndarray
+) -> None:
     spoil = decisions.spoil_probability(gaps, np.zeros(4), capability, sensitivity)
     assert np.all(spoil >= 0) and np.all(spoil <= 1)
     collapse = decisions.ceasefire_collapse_probability(spoil)
@@ -173,18 +191,29 @@ def test_runs_stay_finite_and_in_range(document: Doc, seed: int) -> None:
 # ---------------------------------------------------------------------------------------------
 # 2. Labels and order do not matter
 
+
 def outcome(model: NegotiationModel) -> tuple[bool, int, np.ndarray, int, int, bool]:
     state = model.state
-    return (bool(state.deal[0]), int(state.deal_step[0]), state.deal_outcome[0].copy(), int(state.held_steps[0]),
-            int(state.collapsed_step[0]), bool(state.ceasefire[0]))
+    return (
+        bool(state.deal[0]),
+        int(state.deal_step[0]),
+        state.deal_outcome[0].copy(),
+        int(state.held_steps[0]),
+        int(state.collapsed_step[0]),
+        bool(state.ceasefire[0]),
+    )
 
 
-@given(document=perturbed_documents(), seed=seeds, shuffle=st.randoms(use_true_random=False),
-       labels=st.lists(st.from_regex(r"[a-z][a-z0-9_]{0,11}", fullmatch=True), min_size=12, max_size=12,
-                       unique=True))
+@given(
+    document=perturbed_documents(),
+    seed=seeds,
+    shuffle=st.randoms(use_true_random=False),
+    labels=st.lists(st.from_regex(r"[a-z][a-z0-9_]{0,11}", fullmatch=True), min_size=12, max_size=12, unique=True),
+)
 @SETTINGS
 def test_relabelling_and_reordering_the_actors_does_not_change_the_outcome(
-        document: Doc, seed: int, shuffle: random.Random, labels: list[str]) -> None:
+    document: Doc, seed: int, shuffle: random.Random, labels: list[str]
+) -> None:
     ids = list(document["actors"])
     order = ids[:]
     shuffle.shuffle(order)
@@ -199,6 +228,7 @@ def test_relabelling_and_reordering_the_actors_does_not_change_the_outcome(
 
 # ---------------------------------------------------------------------------------------------
 # 3. Raising the cost of fighting
+
 
 def with_costs_raised(document: Doc, factor: float, added: float) -> Doc:
     raised = copy.deepcopy(document)
@@ -226,12 +256,26 @@ def contested_documents(draw: st.DrawFn) -> Doc:
     return document
 
 
-@given(cost=st.floats(0.0, 1.0), extra=st.floats(0.0, 1.0), involvement=st.floats(0.0, 100.0),
-       patience=st.floats(1e-6, 1.0, exclude_max=True), horizon=st.integers(1, 520), p=unit,
-       u_government=unit, u_opposition=unit)
-def test_the_alternative_falls_as_the_cost_of_fighting_rises(cost: float, extra: float, involvement: float,
-                                                              patience: float, horizon: int, p: float,
-                                                              u_government: float, u_opposition: float) -> None:
+@given(
+    cost=st.floats(0.0, 1.0),
+    extra=st.floats(0.0, 1.0),
+    involvement=st.floats(0.0, 100.0),
+    patience=st.floats(1e-6, 1.0, exclude_max=True),
+    horizon=st.integers(1, 520),
+    p=unit,
+    u_government=unit,
+    u_opposition=unit,
+)
+def test_the_alternative_falls_as_the_cost_of_fighting_rises(
+    cost: float,
+    extra: float,
+    involvement: float,
+    patience: float,
+    horizon: int,
+    p: float,
+    u_government: float,
+    u_opposition: float,
+) -> None:
     """The core of claim (a): C = c e (1 - delta^H) / (1 - delta) is non-decreasing in c, and d = W - C."""
     low = batna.fighting_cost(np.array(cost), np.array(involvement), np.array(patience), np.array(horizon))
     high = batna.fighting_cost(np.array(cost + extra), np.array(involvement), np.array(patience), np.array(horizon))
@@ -243,13 +287,14 @@ def test_the_alternative_falls_as_the_cost_of_fighting_rises(cost: float, extra:
 @given(document=contested_documents(), seed=seeds, change=cost_changes(), step=st.integers(0, STEPS - 1))
 @settings(SETTINGS, max_examples=40)
 def test_higher_costs_lower_alternatives_and_never_close_the_zone(
-        document: Doc, seed: int, change: tuple[float, float], step: int) -> None:
+    document: Doc, seed: int, change: tuple[float, float], step: int
+) -> None:
     """Claim (a): at the same state, higher costs give lower alternatives and reservations,
     the same coercive leverage and weights, and a zone at least as wide."""
     document["time"]["talks_start"] = document["time"].get("steps", 40) - 1  # no deal yet: the zone is the solver's
     low = run(document, seed, steps=step)  # the state reached at the lower costs
     high = NegotiationModel(scenario_from_mapping(with_costs_raised(document, *change)), seed=seed)
-    high.state, high.step_index = copy.deepcopy(low.state), low.step_index
+    high.state, high.steps = copy.deepcopy(low.state), low.steps
     low.step()
     high.step()
     a, b = low.seen, high.seen
@@ -276,7 +321,8 @@ def no_spoilers_talks_open(document: Doc) -> Doc:
 @given(document=contested_documents(), seed=seeds, change=cost_changes())
 @settings(SETTINGS, max_examples=40)
 def test_without_spoilers_and_with_talks_open_higher_costs_never_delay_the_deal(
-        document: Doc, seed: int, change: tuple[float, float]) -> None:
+    document: Doc, seed: int, change: tuple[float, float]
+) -> None:
     """Claim (b): deal step at the higher costs <= deal step at the lower costs (no deal = never)."""
     document = no_spoilers_talks_open(document)
     low, high = run(document, seed), run(with_costs_raised(document, *change), seed)
@@ -284,6 +330,8 @@ def test_without_spoilers_and_with_talks_open_higher_costs_never_delay_the_deal(
     def deal_step(model: NegotiationModel) -> float:
         return float(model.state.deal_step[0]) if model.state.deal[0] else math.inf
 
-    event(f"deal at the lower costs: {deal_step(low) < math.inf}; earlier at the higher: "
-          f"{deal_step(high) < deal_step(low)}; after step 0: {0 < deal_step(high) < math.inf}")
+    event(
+        f"deal at the lower costs: {deal_step(low) < math.inf}; earlier at the higher: "
+        f"{deal_step(high) < deal_step(low)}; after step 0: {0 < deal_step(high) < math.inf}"
+    )
     assert deal_step(high) <= deal_step(low)

@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim.loader import load_scenario
 from sim.outputs import (
     MANIFEST,
     STAGING_PREFIX,
@@ -28,6 +27,7 @@ from sim.outputs import (
     write_outputs,
     write_text,
 )
+from sim.scenario.loader import load_scenario
 from tests.strategies import dump, shipped_document
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,17 +39,27 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     """Every entry of `folder` (recursively) with its bytes; folders map to b'<dir>'."""
     if not folder.exists():
         return {}
-    return {str(path.relative_to(folder)): (b"<dir>" if path.is_dir() else path.read_bytes())
-            for path in sorted(folder.rglob("*"))}
+    return {
+        str(path.relative_to(folder)): (b"<dir>" if path.is_dir() else path.read_bytes())
+        for path in sorted(folder.rglob("*"))
+    }
 
 
 def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(ROOT / "cli.py"), *args], capture_output=True, text=True, cwd=ROOT,
-                          env={**os.environ, "COLUMNS": "80", **(env or {})}, timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "COLUMNS": "80", **(env or {})},
+        timeout=timeout,
+        check=False,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # Staging and renaming
+
 
 def test_files_are_written_in_a_staging_folder_and_renamed_into_place(tmp_path: Path) -> None:
     folder = tmp_path / "out"
@@ -136,6 +146,7 @@ def test_a_staging_folder_left_by_a_killed_run_is_ours_and_cleaned_when_stale(tm
 # ---------------------------------------------------------------------------------------------
 # Paths that cannot be written
 
+
 def test_a_path_below_a_file_gives_an_output_error_and_creates_nothing(tmp_path: Path) -> None:
     (tmp_path / "file.txt").write_text("x")
     for folder in (tmp_path / "file.txt", tmp_path / "file.txt" / "out"):
@@ -145,7 +156,8 @@ def test_a_path_below_a_file_gives_an_output_error_and_creates_nothing(tmp_path:
 
 
 def test_permission_denied_gives_an_output_error_and_removes_the_folders_it_made(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def denied(*args: object, **kwargs: object) -> str:
         raise PermissionError(13, "Permission denied")
 
@@ -187,6 +199,7 @@ def test_cli_refuses_a_folder_of_other_files_with_exit_1(tmp_path: Path) -> None
 
 # ---------------------------------------------------------------------------------------------
 # Interruptions
+
 
 def test_ctrl_c_inside_a_writer_leaves_the_previous_outputs_untouched(tmp_path: Path) -> None:
     folder = tmp_path / "out"
@@ -262,8 +275,9 @@ def test_sigint_to_a_cli_run_while_writing_leaves_no_partial_files(tmp_path: Pat
     out = tmp_path / "out"
     marker = tmp_path / "writing"
     script = SLOW_WRITER_RUN.format(root=str(ROOT), marker=str(marker), scenario=str(MARCH), out=str(out))
-    process = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         deadline = time.monotonic() + 120
         while not marker.exists():
@@ -309,7 +323,7 @@ def hostile_scenario(folder: Path) -> Path:
 
 def test_the_report_escapes_every_string_from_the_scenario(tmp_path: Path) -> None:
     from sim.api import write_run_outputs
-    from sim.results import run_scenario
+    from sim.model.results import run_scenario
 
     loaded = load_scenario(hostile_scenario(tmp_path))
     write_run_outputs(run_scenario(loaded), tmp_path / "out")
@@ -323,7 +337,7 @@ def test_the_report_escapes_every_string_from_the_scenario(tmp_path: Path) -> No
 
 
 def test_the_summary_hash_identifies_the_file(tmp_path: Path) -> None:
-    from sim.results import run_scenario
+    from sim.model.results import run_scenario
 
     path = tmp_path / "scenario.yaml"
     path.write_bytes(MARCH.read_bytes())
@@ -339,9 +353,14 @@ def test_same_scenario_and_seed_give_identical_bytes_across_processes_and_reruns
     scenario.write_bytes(MARCH.read_bytes())
     runs = [("a", "0"), ("b", "12345")]  # different hash seeds: no dict or set order may leak
     with ThreadPoolExecutor(2) as pool:
-        results = list(pool.map(
-            lambda run: cli("run", str(scenario), "--out", str(tmp_path / run[0]), "--seed", "7",
-                            env={"PYTHONHASHSEED": run[1]}), runs))
+        results = list(
+            pool.map(
+                lambda run: cli(
+                    "run", str(scenario), "--out", str(tmp_path / run[0]), "--seed", "7", env={"PYTHONHASHSEED": run[1]}
+                ),
+                runs,
+            )
+        )
     for result in results:
         assert result.returncode == 0, result.stderr
     for name in ("summary.json", "timeseries.csv"):

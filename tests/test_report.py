@@ -14,11 +14,12 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from sim.figures import ACTOR_COLOURS, PALETTE, Timeline, colour_of, esc, rounded
-from sim.loader import load_scenario
-from sim.report import Section, plotly_js, render_page, run_marks, run_report, run_sections
-from sim.report_index import collect, refresh_index, render_index, reports_root
-from sim.results import run_scenario
+from sim.model.results import run_scenario
+from sim.reports.figures import ACTOR_COLOURS, PALETTE, Timeline, colour_of, esc, rounded
+from sim.reports.index import collect, refresh_index, render_index, reports_root
+from sim.reports.page import Section, plotly_js, render_page
+from sim.reports.run import run_marks, run_report, run_sections
+from sim.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_REPORT_BYTES = 5_000_000
@@ -26,7 +27,7 @@ HOSTILE = {
     "name": "<script>alert(1)</script>",
     "description": "<img src=x onerror=alert(2)> & \"quoted\" 'single' %{x}",
     "actor": "</script><script>alert(3)</script>",
-    "event": "\"><svg onload=alert(4)>",
+    "event": '"><svg onload=alert(4)>',
     "source": "<b>source</b>.txt",
     "level": "<i onmouseover=alert(5)>low</i>",
 }
@@ -61,7 +62,8 @@ def write_hostile_scenario(folder: Path) -> Path:
         f"actors:\n  us:\n    name: {json.dumps(HOSTILE['actor'])}\n"
         f"events:\n  russia_withdraws:\n    label: {json.dumps(HOSTILE['event'])}\n"
         f"issues:\n  sanctions:\n    low: {json.dumps(HOSTILE['level'])}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     return path
 
 
@@ -99,8 +101,8 @@ def test_header_names_the_scenario_its_sources_seed_period_hash_and_outcome(marc
 def test_plotly_js_is_embedded_once_and_nothing_is_fetched(march_html):
     assert march_html.count(plotly_js()) == 1
     assert march_html.count("* plotly.js v") == 1
-    assert not re.search(r'<script[^>]+src=', march_html)
-    assert not re.search(r'<link[^>]+href=', march_html)
+    assert not re.search(r"<script[^>]+src=", march_html)
+    assert not re.search(r"<link[^>]+href=", march_html)
 
 
 def test_every_figure_section_has_a_plot_and_the_page_draws_each_once(march, march_html):
@@ -135,9 +137,16 @@ def test_time_axes_mark_every_event_the_deal_and_number_them_as_the_key_does(mar
     marks = run_marks(march)
     assert [m.kind for m in marks] == ["event", "deal"]
     assert marks[0].number == 1 and marks[0].label == march.scenario.events["russia_withdraws"].label
-    time_sections = [s for s in run_sections(march) if s.figure is not None
-                     and any(getattr(s.figure.layout[a], "type", None) == "date"
-                             for a in s.figure.layout.to_plotly_json() if a.startswith("xaxis"))]
+    time_sections = [
+        s
+        for s in run_sections(march)
+        if s.figure is not None
+        and any(
+            getattr(s.figure.layout[a], "type", None) == "date"
+            for a in s.figure.layout.to_plotly_json()
+            if a.startswith("xaxis")
+        )
+    ]
     assert len(time_sections) == 4
     for section in time_sections:
         lines = {shape.x0 for shape in section.figure.layout.shapes if shape.type == "line"}
@@ -155,8 +164,9 @@ def test_actors_keep_their_colour_in_every_figure(march):
     gain = sections["deal-against-alternative"].figure
     dots = next(t for t in gain.data if t.name == "value of the deal")
     assert list(dots.marker.color) == [colour_of(a) for a in ids]
-    offers = [t for t in sections["deal-value"].figure.data
-              if t.name and t.name.startswith("value of the deal on offer")]
+    offers = [
+        t for t in sections["deal-value"].figure.data if t.name and t.name.startswith("value of the deal on offer")
+    ]
     assert [t.line.color for t in offers] == [colour_of(a) for a in ids]
     ideal = next(t for t in sections["issue-space"].figure.data if t.name == "ideal point of each actor")
     assert list(ideal.marker.color) == [colour_of(a) for a in ids]
@@ -226,10 +236,15 @@ def test_esc_is_safe_for_html_and_plotly():
 def test_render_page_draws_any_figure_and_escapes_titles_and_captions():
     figure = go.Figure(go.Scatter(x=np.arange(3), y=np.array([0.5, np.nan, 0.25]), name="series"))
     figure.update_layout(title="a figure", template="plotly_white", height=300)
-    page = render_page("<T>", "<header>h</header>", [
-        Section("<one>", "caption & more", figure, anchor="one"),
-        Section("two", "the same template again", go.Figure(figure), anchor="two"),
-        Section("three", "a table", html_body="<table><tr><td>1</td></tr></table>")])
+    page = render_page(
+        "<T>",
+        "<header>h</header>",
+        [
+            Section("<one>", "caption & more", figure, anchor="one"),
+            Section("two", "the same template again", go.Figure(figure), anchor="two"),
+            Section("three", "a table", html_body="<table><tr><td>1</td></tr></table>"),
+        ],
+    )
     assert "<title>&lt;T&gt;</title>" in page and "<h2>&lt;one&gt;</h2>" in page
     assert "caption &amp; more" in page and "<table><tr><td>1</td></tr></table>" in page
     figures = figure_payloads(page)
@@ -247,8 +262,7 @@ def test_render_page_without_figures_carries_no_plotly():
 def test_rounded_and_timeline_keep_figures_small():
     assert rounded([0.123456, np.nan, np.inf], 3) == [0.123, None, None]
     assert Timeline(("2016-01-02", "2016-01-09", "2016-01-16")).x() == {"x0": "2016-01-02", "dx": 7 * 86_400_000}
-    assert Timeline(("2016-01-02", "2016-01-09", "2016-01-17")).x() == {"x": ["2016-01-02", "2016-01-09",
-                                                                              "2016-01-17"]}
+    assert Timeline(("2016-01-02", "2016-01-09", "2016-01-17")).x() == {"x": ["2016-01-02", "2016-01-09", "2016-01-17"]}
 
 
 # --- reports/index.html --------------------------------------------------------------------------------
@@ -257,8 +271,9 @@ def test_rounded_and_timeline_keep_figures_small():
 def make_report(folder: Path, outcome: str, name: str, mtime: float, **extra) -> None:
     folder.mkdir(parents=True)
     (folder / "report.html").write_text("<html></html>", encoding="utf-8")
-    (folder / "summary.json").write_text(json.dumps({"scenario": {"name": name}, "outcome": outcome, **extra}),
-                                         encoding="utf-8")
+    (folder / "summary.json").write_text(
+        json.dumps({"scenario": {"name": name}, "outcome": outcome, **extra}), encoding="utf-8"
+    )
     os.utime(folder / "report.html", (mtime, mtime))
 
 
@@ -302,8 +317,13 @@ def test_refresh_index_writes_only_inside_a_reports_folder(tmp_path):
 
 def test_cli_run_into_reports_rebuilds_the_index(tmp_path):
     folder = tmp_path / "reports" / "march"
-    done = subprocess.run([sys.executable, str(ROOT / "cli.py"), "run", "--out", str(folder)],
-                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), "run", "--out", str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
     assert done.returncode == 0, done.stderr
     index = (tmp_path / "reports" / "index.html").read_text(encoding="utf-8")
     outcome = json.loads((folder / "summary.json").read_text(encoding="utf-8"))["outcome"]
@@ -314,30 +334,50 @@ def test_cli_run_into_reports_rebuilds_the_index(tmp_path):
 # --- the outcome sentence ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("deal_step", "collapsed", "held", "expected"), [
-    (6, None, 30, "A deal was reached in week 6 (2016-04-09) and the ceasefire held throughout: Assad keeps a "
-                  "ceremonial role as head of state; arms flow cut off; sanctions unchanged."),
-    (0, None, 12, "A deal was reached in the first week (2016-02-27) and the ceasefire held for all 12 weeks it "
-                  "was in force: "),
-    (6, 3, 3, "The ceasefire collapsed in week 3 (2016-03-19), yet a deal was reached in week 6 (2016-04-09): "),
-    (6, 9, 9, "; the ceasefire collapsed in week 9 (2016-04-30)."),
-    (None, 2, 2, "No deal was reached in 30 weeks, and the ceasefire collapsed in week 2 (2016-03-12)."),
-    (None, None, 0, "No deal was reached in 30 weeks, and there was no ceasefire."),
-    (None, None, 30, "No deal was reached in 30 weeks, but the ceasefire held throughout."),
-])
-def test_outcome_sentence_reads_as_one_sentence_in_the_order_things_happened(march, deal_step, collapsed, held,
-                                                                              expected):
-    from sim.results import outcome_sentence
+@pytest.mark.parametrize(
+    ("deal_step", "collapsed", "held", "expected"),
+    [
+        (
+            6,
+            None,
+            30,
+            "A deal was reached in week 6 (2016-04-09) and the ceasefire held throughout: Assad keeps a "
+            "ceremonial role as head of state; arms flow cut off; sanctions unchanged.",
+        ),
+        (
+            0,
+            None,
+            12,
+            "A deal was reached in the first week (2016-02-27) and the ceasefire held for all 12 weeks it "
+            "was in force: ",
+        ),
+        (6, 3, 3, "The ceasefire collapsed in week 3 (2016-03-19), yet a deal was reached in week 6 (2016-04-09): "),
+        (6, 9, 9, "; the ceasefire collapsed in week 9 (2016-04-30)."),
+        (None, 2, 2, "No deal was reached in 30 weeks, and the ceasefire collapsed in week 2 (2016-03-12)."),
+        (None, None, 0, "No deal was reached in 30 weeks, and there was no ceasefire."),
+        (None, None, 30, "No deal was reached in 30 weeks, but the ceasefire held throughout."),
+    ],
+)
+def test_outcome_sentence_reads_as_one_sentence_in_the_order_things_happened(
+    march, deal_step, collapsed, held, expected
+):
+    from sim.model.results import outcome_sentence
 
     scenario = march.scenario
     date = scenario.time.date_of
     summary = {
         "steps": 30,
-        "deal": {"reached": deal_step is not None, "step": deal_step,
-                 "date": date(deal_step).isoformat() if deal_step is not None else None,
-                 "position": {"assad_role": 0.45, "arms_flow": 0.0, "sanctions": 0.0}},
-        "ceasefire": {"held_steps": held, "collapsed_step": collapsed,
-                      "collapsed_date": date(collapsed).isoformat() if collapsed is not None else None},
+        "deal": {
+            "reached": deal_step is not None,
+            "step": deal_step,
+            "date": date(deal_step).isoformat() if deal_step is not None else None,
+            "position": {"assad_role": 0.45, "arms_flow": 0.0, "sanctions": 0.0},
+        },
+        "ceasefire": {
+            "held_steps": held,
+            "collapsed_step": collapsed,
+            "collapsed_date": date(collapsed).isoformat() if collapsed is not None else None,
+        },
     }
     sentence = outcome_sentence(summary, scenario)
     assert expected in sentence

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.loader import ScenarioError, load_scenario
+from sim.scenario.loader import ScenarioError, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 MARCH = ROOT / "scenarios" / "ceasefire_2016_03.yaml"
@@ -46,8 +46,12 @@ BAD_CASES = [
     ("unknown_key", 12, "    pateince: 0.97", "actors.us.pateince"),
     ("wrong_type", 12, "    patience: very", "actors.us.patience"),
     ("out_of_range", 12, "    patience: 1.5", "actors.us.patience"),
-    ("undefined_actor", 19, "  us_may_strike: {at: 1, actor: china, action: enable_option, option: strike_regime}",
-     "events.us_may_strike.actor"),
+    (
+        "undefined_actor",
+        19,
+        "  us_may_strike: {at: 1, actor: china, action: enable_option, option: strike_regime}",
+        "events.us_may_strike.actor",
+    ),
     ("undefined_issue", 10, "    position: {assad_role: 0.9, sanctions: 0.5}", "actors.us.position.sanctions"),
 ]
 
@@ -59,8 +63,9 @@ def with_line(text: str, line: int, replacement: str) -> str:
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "cli.py", *args], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                          check=False)
+    return subprocess.run(
+        [sys.executable, "cli.py", *args], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 def flat(text: str) -> str:
@@ -77,8 +82,9 @@ def test_the_base_file_is_valid(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("case", "line", "replacement", "field"), BAD_CASES, ids=[c[0] for c in BAD_CASES])
-def test_bad_file_is_refused_in_process_with_its_location(tmp_path: Path, case: str, line: int, replacement: str,
-                                                          field: str) -> None:
+def test_bad_file_is_refused_in_process_with_its_location(
+    tmp_path: Path, case: str, line: int, replacement: str, field: str
+) -> None:
     path = tmp_path / f"{case}.yaml"
     path.write_text(with_line(GOOD, line, replacement), encoding="utf-8")
     with pytest.raises(ScenarioError) as caught:
@@ -96,8 +102,9 @@ def test_bad_file_through_the_cli(tmp_path: Path, case: str, line: int, replacem
     path.write_text(with_line(GOOD, line, replacement), encoding="utf-8")
     out = tmp_path / "out"
     # `run` for most cases (it must refuse before writing anything); `validate` for the rest, to cover both.
-    command = ["validate", str(path)] if case in {"wrong_type", "undefined_issue"} else ["run", str(path), "--out",
-                                                                                        str(out)]
+    command = (
+        ["validate", str(path)] if case in {"wrong_type", "undefined_issue"} else ["run", str(path), "--out", str(out)]
+    )
     result = cli(*command)
     message = flat(result.stderr)
     assert result.returncode == 2, (result.stdout, result.stderr)
@@ -116,8 +123,9 @@ def _counterfactual(tmp_path: Path, body: str) -> Path:
 
 
 def test_extends_overrides_a_value_and_keeps_the_rest(tmp_path: Path) -> None:
-    path = _counterfactual(tmp_path, "name: Russia needs three months to return\n"
-                                     "actors:\n  russia:\n    redeploy_days: 90\n")
+    path = _counterfactual(
+        tmp_path, "name: Russia needs three months to return\nactors:\n  russia:\n    redeploy_days: 90\n"
+    )
     result = cli("validate", str(path))
     assert result.returncode == 0, result.stderr
     child, parent = load_scenario(path).scenario, load_scenario(MARCH).scenario
@@ -125,8 +133,10 @@ def test_extends_overrides_a_value_and_keeps_the_rest(tmp_path: Path) -> None:
     assert child.actors["russia"].redeploy_days == 90
     assert parent.actors["russia"].redeploy_days != 90
     # Everything not overridden comes from the parent.
-    assert child.actors["russia"].model_copy(update={"redeploy_days": parent.actors["russia"].redeploy_days}) \
+    assert (
+        child.actors["russia"].model_copy(update={"redeploy_days": parent.actors["russia"].redeploy_days})
         == parent.actors["russia"]
+    )
     assert child.actors["us"] == parent.actors["us"]
     assert child.events == parent.events
     assert child.battlefield == parent.battlefield
@@ -137,7 +147,7 @@ def test_the_hashes_name_every_file_a_counterfactual_is_made_of(tmp_path: Path) 
     """The summary's hashes let a reader verify the counterfactual and the parent it extends."""
     import hashlib
 
-    from sim.results import run_scenario
+    from sim.model.results import run_scenario
 
     path = _counterfactual(tmp_path, "actors:\n  russia:\n    redeploy_days: 90\n")
     summary = run_scenario(load_scenario(path)).summary["scenario"]

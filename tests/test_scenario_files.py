@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 import yaml
 
-from sim import engine
-from sim.catalog import first_sentence, scenario_entries
-from sim.loader import load_scenario
-from sim.params import params_from_scenario
+from sim.model import engine
+from sim.scenario.catalog import first_sentence, scenario_entries
+from sim.scenario.loader import load_scenario
+from sim.scenario.params import params_from_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -37,8 +37,11 @@ COUNTERFACTUALS = {
 def test_the_library_holds_the_counterfactuals_and_the_limited_deals() -> None:
     names = {path.name for path in FILES}
     assert set(COUNTERFACTUALS) <= names
-    assert {"deal_israel_russia_deconfliction.yaml", "deal_saudi_russia_oil_cap.yaml",
-            "deal_turkey_russia_reconciliation.yaml"} <= names
+    assert {
+        "deal_israel_russia_deconfliction.yaml",
+        "deal_saudi_russia_oil_cap.yaml",
+        "deal_turkey_russia_reconciliation.yaml",
+    } <= names
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
@@ -64,10 +67,12 @@ def test_each_file_runs(path: Path) -> None:
 
 
 def test_schema_file_is_what_the_cli_prints() -> None:
-    printed = subprocess.run([sys.executable, str(ROOT / "cli.py"), "schema"], capture_output=True, text=True,
-                             check=True, timeout=120).stdout
+    printed = subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), "schema"], capture_output=True, text=True, check=True, timeout=120
+    ).stdout
     assert json.loads(printed) == json.loads(SCHEMA.read_text(encoding="utf-8")), (
-        "docs/scenario.schema.json is stale: regenerate it with `python cli.py schema > docs/scenario.schema.json`")
+        "docs/scenario.schema.json is stale: regenerate it with `python cli.py schema > docs/scenario.schema.json`"
+    )
 
 
 def test_every_shipped_file_satisfies_the_schema_and_typos_do_not() -> None:

@@ -6,9 +6,9 @@ and checks quantities that `summary.json` or the time series hold (deal position
 alternatives, leverage, collapse probability), over the same 20 seeds for every scenario, so that
 one lucky or unlucky path of the war can neither pass nor fail it.
 
-Runs go through the vectorised engine (`sim.engine.advance` on a batch with one run per seed):
+Runs go through the vectorised engine (`sim.model.engine.advance` on a batch with one run per seed):
 member i of the batch is the single run with seed i, which `test_batch_reproduces_the_single_run`
-checks against `sim.results.run_scenario`. Nothing here names an actor in the model's code: the
+checks against `sim.model.results.run_scenario`. Nothing here names an actor in the model's code: the
 facts come out of the mechanisms and the scenario files.
 """
 
@@ -22,19 +22,30 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from sim import engine
-from sim.loader import deep_merge, load_scenario, scenario_from_mapping
-from sim.params import Params, params_from_scenario
-from sim.results import run_scenario
-from sim.schema import Scenario
+from sim.model import engine
+from sim.model.results import run_scenario
+from sim.scenario.loader import deep_merge, load_scenario, scenario_from_mapping
+from sim.scenario.params import Params, params_from_scenario
+from sim.scenario.schema import Scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 SEEDS = tuple(range(20))
 MAJORITY = len(SEEDS) // 2 + 1  # more than half of the seeds
 MARCH = "ceasefire_2016_03.yaml"
 SEPTEMBER = "stalemate_2016_09.yaml"
-RECORDED = ("batna", "utility_of_offer", "spoil_probability", "soften", "escalate", "coercive", "inducement",
-            "collapse_probability", "control", "proposal", "arms_inflow")
+RECORDED = (
+    "batna",
+    "utility_of_offer",
+    "spoil_probability",
+    "soften",
+    "escalate",
+    "coercive",
+    "inducement",
+    "collapse_probability",
+    "control",
+    "proposal",
+    "arms_inflow",
+)
 
 Array = NDArray[np.float64]
 
@@ -80,11 +91,19 @@ def run_seeds(scenario: Scenario) -> Runs:
     records: dict[str, list[Array]] = {name: [] for name in RECORDED}
     for step in range(params.steps):
         seen, intents, outcome, _ = engine.advance(params, state, step, draws[:, step])
-        values = {"batna": seen.batna, "utility_of_offer": seen.utility_of_offer, "coercive": seen.coercive,
-                  "inducement": seen.inducement, "spoil_probability": intents["spoil_probability"],
-                  "soften": intents["soften"], "escalate": intents["escalate"],
-                  "collapse_probability": outcome["collapse_probability"], "control": state.control,
-                  "proposal": seen.proposal, "arms_inflow": seen.arms_inflow}
+        values = {
+            "batna": seen.batna,
+            "utility_of_offer": seen.utility_of_offer,
+            "coercive": seen.coercive,
+            "inducement": seen.inducement,
+            "spoil_probability": intents["spoil_probability"],
+            "soften": intents["soften"],
+            "escalate": intents["escalate"],
+            "collapse_probability": outcome["collapse_probability"],
+            "control": state.control,
+            "proposal": seen.proposal,
+            "arms_inflow": seen.arms_inflow,
+        }
         for name in RECORDED:
             records[name].append(np.array(values[name], dtype=np.float64))
     return Runs(params=params, final=state, series={name: np.stack(rows) for name, rows in records.items()})
@@ -238,7 +257,8 @@ def test_fact_5_september_gives_no_deal_or_one_closer_to_russia() -> None:
     assad = september.params.issue_ids.index("assad_role")
     russian_ideal = september.params.ideal[:, september.actor("russia"), assad]
     closer = np.abs(september.final.deal_outcome[:, assad] - russian_ideal) < np.abs(
-        march.final.deal_outcome[:, assad] - russian_ideal)
+        march.final.deal_outcome[:, assad] - russian_ideal
+    )
     outcome_as_predicted = ~september.final.deal | closer
     assert outcome_as_predicted.sum() >= 15, f"as predicted in {outcome_as_predicted.sum()} seeds"
     us, russia = september.actor("us"), september.actor("russia")
@@ -263,8 +283,9 @@ def test_fact_6_an_or_else_worsens_russias_alternative_and_moves_the_deal_to_the
     assert worse.all()
     assert np.all(or_else.series["coercive"][0, :, us, russia] > 0.0)
     assad = september.params.issue_ids.index("assad_role")
-    toward_us = or_else.final.deal & (~september.final.deal | (
-        or_else.final.deal_outcome[:, assad] > september.final.deal_outcome[:, assad]))
+    toward_us = or_else.final.deal & (
+        ~september.final.deal | (or_else.final.deal_outcome[:, assad] > september.final.deal_outcome[:, assad])
+    )
     assert toward_us.sum() >= 15, f"deal moved toward the US in {toward_us.sum()} seeds"
 
 
@@ -279,9 +300,11 @@ def test_fact_7_a_negotiator_whose_stake_grows_concedes_more_the_longer_talks_la
     """
     concession = {}
     for talks_start in (6, 20):
+
         def us_utility(stake_growth: float, talks_start: int = talks_start) -> Array:
-            runs = variant(MARCH, {"time": {"talks_start": talks_start},
-                                   "actors": {"us": {"stake_growth": stake_growth}}})
+            runs = variant(
+                MARCH, {"time": {"talks_start": talks_start}, "actors": {"us": {"stake_growth": stake_growth}}}
+            )
             return runs.deal_utility("us")
 
         concession[talks_start] = us_utility(0.0) - us_utility(0.002)
@@ -290,8 +313,11 @@ def test_fact_7_a_negotiator_whose_stake_grows_concedes_more_the_longer_talks_la
     assert np.median(concession[20]) > 2 * np.median(concession[6])
 
 
-LIMITED_DEALS = ("deal_israel_russia_deconfliction.yaml", "deal_saudi_russia_oil_cap.yaml",
-                 "deal_turkey_russia_reconciliation.yaml")
+LIMITED_DEALS = (
+    "deal_israel_russia_deconfliction.yaml",
+    "deal_saudi_russia_oil_cap.yaml",
+    "deal_turkey_russia_reconciliation.yaml",
+)
 
 
 @pytest.mark.parametrize("file", LIMITED_DEALS)

@@ -12,17 +12,17 @@ import pytest
 from typer.testing import CliRunner
 
 import cli
-from sim.ensemble import run_seeds
-from sim.loader import load_scenario
-from sim.schema import Distribution
-from sim.sensitivity import (
+from sim.runs.batch import run_seeds
+from sim.runs.sensitivity import (
     SensitivityError,
     analyse,
     output_names,
     plan_sensitivity,
     unit_to_values,
 )
-from sim.sweep import SweepError, parse_set, plan_sweep
+from sim.runs.sweep import SweepError, parse_set, plan_sweep
+from sim.scenario.loader import load_scenario
+from sim.scenario.schema import Distribution
 
 ROOT = Path(__file__).resolve().parent.parent
 MARCH = ROOT / "scenarios" / "ceasefire_2016_03.yaml"
@@ -35,39 +35,49 @@ def invoke(*args: str):  # returns a click Result
 
 # ---------------------------------------------------------------------------- sweep: parsing and checks
 
-@pytest.mark.parametrize(("text", "path", "values"), [
-    ("actors.us.war_cost=0.01:0.03:3", "actors.us.war_cost", [0.01, 0.02, 0.03]),
-    ("battlefield.kappa=0.3:0.1:2", "battlefield.kappa", [0.3, 0.1]),
-    ("battlefield.kappa = 0.2:0.9:1", "battlefield.kappa", [0.2]),
-    ("actors.russia.position.assad_role=0,0.25,.5", "actors.russia.position.assad_role", [0.0, 0.25, 0.5]),
-    ("battlefield.credibility_tau_days=1e1:3e1:3", "battlefield.credibility_tau_days", [10.0, 20.0, 30.0]),
-])
+
+@pytest.mark.parametrize(
+    ("text", "path", "values"),
+    [
+        ("actors.us.war_cost=0.01:0.03:3", "actors.us.war_cost", [0.01, 0.02, 0.03]),
+        ("battlefield.kappa=0.3:0.1:2", "battlefield.kappa", [0.3, 0.1]),
+        ("battlefield.kappa = 0.2:0.9:1", "battlefield.kappa", [0.2]),
+        ("actors.russia.position.assad_role=0,0.25,.5", "actors.russia.position.assad_role", [0.0, 0.25, 0.5]),
+        ("battlefield.credibility_tau_days=1e1:3e1:3", "battlefield.credibility_tau_days", [10.0, 20.0, 30.0]),
+    ],
+)
 def test_set_specifications_parse(text: str, path: str, values: list[float]) -> None:
     got_path, got_values = parse_set(text)
     assert got_path == path
     assert got_values == pytest.approx(values)
 
 
-@pytest.mark.parametrize(("text", "words"), [
-    ("actors.us.war_cost", "expected PATH=START:STOP:N"),
-    ("actors.us.war_cost=0.01:0.03", "neither START:STOP:N nor a list"),
-    ("actors.us.war_cost=0.01:0.03:0", "N must be at least 1"),
-    ("actors.us.war_cost=low:high:3", "neither START:STOP:N nor a list"),
-    ("actors.us.war_cost=0.1,0.1", "the values repeat"),
-])
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("actors.us.war_cost", "expected PATH=START:STOP:N"),
+        ("actors.us.war_cost=0.01:0.03", "neither START:STOP:N nor a list"),
+        ("actors.us.war_cost=0.01:0.03:0", "N must be at least 1"),
+        ("actors.us.war_cost=low:high:3", "neither START:STOP:N nor a list"),
+        ("actors.us.war_cost=0.1,0.1", "the values repeat"),
+    ],
+)
 def test_bad_set_specifications_are_refused(text: str, words: str) -> None:
     with pytest.raises(SweepError, match=words):
         parse_set(text)
 
 
-@pytest.mark.parametrize(("sets", "words"), [
-    (["actors.us.nonsense=0:1:3"], "not a numeric field"),
-    (["actors.us.name=0:1:3"], "not a numeric field"),
-    (["actors.us.patience=0.9:1.2:4"], "outside the field's range"),
-    (["actors.us.war_cost=-0.1:0.1:3"], "outside the field's range"),
-    (["battlefield.kappa=0.1:0.2:2", "battlefield.kappa=0.3:0.4:2"], "set twice"),
-    ([], "at least one --set"),
-])
+@pytest.mark.parametrize(
+    ("sets", "words"),
+    [
+        (["actors.us.nonsense=0:1:3"], "not a numeric field"),
+        (["actors.us.name=0:1:3"], "not a numeric field"),
+        (["actors.us.patience=0.9:1.2:4"], "outside the field's range"),
+        (["actors.us.war_cost=-0.1:0.1:3"], "outside the field's range"),
+        (["battlefield.kappa=0.1:0.2:2", "battlefield.kappa=0.3:0.4:2"], "set twice"),
+        ([], "at least one --set"),
+    ],
+)
 def test_sweeps_over_fields_that_cannot_take_the_values_are_refused(sets: list[str], words: str) -> None:
     with pytest.raises(SweepError, match=words):
         plan_sweep(load_scenario(MARCH), sets, runs_per_point=2)
@@ -95,10 +105,23 @@ def test_every_grid_point_runs_the_same_seeds() -> None:
 
 # ---------------------------------------------------------------------------- sweep: end to end
 
+
 def test_sweep_end_to_end_over_two_fields(tmp_path: Path) -> None:
     folder = tmp_path / "sweep"
-    result = invoke("sweep", str(SEPTEMBER), "--set", "actors.us.demand=0:0.4:3", "--set",
-                    "actors.russia.demand=0.1,0.4", "--runs", "6", "--seed", "3", "--out", str(folder))
+    result = invoke(
+        "sweep",
+        str(SEPTEMBER),
+        "--set",
+        "actors.us.demand=0:0.4:3",
+        "--set",
+        "actors.russia.demand=0.1,0.4",
+        "--runs",
+        "6",
+        "--seed",
+        "3",
+        "--out",
+        str(folder),
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads((folder / "summary.json").read_text())
     table = pq.read_table(folder / "sweep.parquet")
@@ -125,8 +148,9 @@ def test_sweep_end_to_end_over_two_fields(tmp_path: Path) -> None:
 
 def test_sweep_of_one_field_draws_lines(tmp_path: Path) -> None:
     folder = tmp_path / "line"
-    result = invoke("sweep", str(MARCH), "--set", "actors.us.war_cost=0.005:0.03:3", "--runs", "3", "--out",
-                    str(folder))
+    result = invoke(
+        "sweep", str(MARCH), "--set", "actors.us.war_cost=0.005:0.03:3", "--runs", "3", "--out", str(folder)
+    )
     assert result.exit_code == 0, result.output
     page = (folder / "report.html").read_text()
     assert "Outcomes against actors.us.war_cost" in page and 'id="line-1"' in page
@@ -134,6 +158,7 @@ def test_sweep_of_one_field_draws_lines(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------- sensitivity
+
 
 def test_unit_cube_maps_through_each_distribution() -> None:
     unit = np.array([0.0, 0.5, 1.0])
@@ -185,8 +210,9 @@ def test_sensitivity_design_sizes_follow_salib() -> None:
 
 def test_sobol_end_to_end(tmp_path: Path) -> None:
     folder = tmp_path / "sobol"
-    result = invoke("sensitivity", str(SEPTEMBER), "--method", "sobol", "--samples", "8", "--seed", "4", "--out",
-                    str(folder))
+    result = invoke(
+        "sensitivity", str(SEPTEMBER), "--method", "sobol", "--samples", "8", "--seed", "4", "--out", str(folder)
+    )
     assert result.exit_code == 0, result.output
     loaded = load_scenario(SEPTEMBER)
     paths = list(loaded.scenario.uncertain)
@@ -222,7 +248,7 @@ def test_morris_end_to_end(tmp_path: Path) -> None:
 def test_sensitivity_needs_an_uncertain_block(tmp_path: Path) -> None:
     scenario = tmp_path / "plain.yaml"
     text = (ROOT / "scenarios" / "ceasefire_2016_03.yaml").read_text(encoding="utf-8")
-    scenario.write_text(text[:text.index("\nuncertain:")] + "\n", encoding="utf-8")
+    scenario.write_text(text[: text.index("\nuncertain:")] + "\n", encoding="utf-8")
     with pytest.raises(SensitivityError, match="no uncertain"):
         plan_sensitivity(load_scenario(scenario), "sobol", 8)
     result = invoke("sensitivity", str(scenario), "--out", str(tmp_path / "o"))
@@ -236,10 +262,13 @@ def test_unknown_method_is_refused(tmp_path: Path) -> None:
 
 def test_a_normal_distribution_that_leaves_the_field_range_is_refused(tmp_path: Path) -> None:
     scenario = tmp_path / "wide.yaml"
-    scenario.write_text(textwrap.dedent(f"""\
+    scenario.write_text(
+        textwrap.dedent(f"""\
         extends: {MARCH}
         uncertain:
           actors.iran.war_cost: {{dist: normal, mean: 0.006, sd: 0.02}}
-        """), encoding="utf-8")
+        """),
+        encoding="utf-8",
+    )
     with pytest.raises(SensitivityError, match="which the field refuses"):
         plan_sensitivity(load_scenario(scenario), "morris", 4)

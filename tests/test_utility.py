@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from sim.utility import distance_from_ideal, normalise_salience, utility, utility_gradient
+from sim.mechanisms.utility import distance_from_ideal, normalise_salience, utility, utility_gradient
 
 unit = st.floats(min_value=0.0, max_value=1.0)
 
@@ -60,8 +60,9 @@ def test_linear_utility_is_one_minus_the_weighted_distance(space: tuple[np.ndarr
 def test_risk_aversion_values_a_compromise_more(space: tuple[np.ndarray, ...]) -> None:
     """|d|^r <= |d| for |d| <= 1: a risk-averse actor (r > 1) values any outcome at least as much."""
     outcome, ideal, salience, risk = space
-    assert np.all(utility(outcome, ideal, salience, risk)
-                  >= utility(outcome, ideal, salience, np.ones_like(risk)) - 1e-12)
+    assert np.all(
+        utility(outcome, ideal, salience, risk) >= utility(outcome, ideal, salience, np.ones_like(risk)) - 1e-12
+    )
 
 
 def test_a_known_value() -> None:

@@ -19,8 +19,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from sim.ensemble import Batch, field_value_problem, run_seeds, run_to_parquet, wilson_interval
-from sim.params import field_target, params_from_scenario
+from sim import __version__
+from sim.runs.batch import Batch, field_value_problem, run_seeds, run_to_parquet
+from sim.runs.statistics import wilson_interval
+from sim.scenario.params import field_target, params_from_scenario
 
 MAX_GRID_POINTS = 100_000
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
@@ -34,7 +36,7 @@ class SweepError(ValueError):
 class SweepPlan:
     """A grid of field values and the runs at each grid point."""
 
-    loaded: Any  # sim.loader.LoadedScenario
+    loaded: Any  # sim.scenario.loader.LoadedScenario
     grid: dict[str, list[float]]
     runs_per_point: int
     seed: int
@@ -56,8 +58,9 @@ class SweepPlan:
 def parse_set(text: str) -> tuple[str, list[float]]:
     """'PATH=START:STOP:N' or 'PATH=V1,V2,...' -> (path, values)."""
     if "=" not in text:
-        raise SweepError(f"--set {text}: expected PATH=START:STOP:N or PATH=V1,V2,... "
-                         "(e.g. actors.us.war_cost=0.005:0.03:6)")
+        raise SweepError(
+            f"--set {text}: expected PATH=START:STOP:N or PATH=V1,V2,... (e.g. actors.us.war_cost=0.005:0.03:6)"
+        )
     path, _, spec = text.partition("=")
     path, spec = path.strip(), spec.strip()
     range_match = re.fullmatch(rf"({_NUMBER}):({_NUMBER}):(\d+)", spec)
@@ -69,8 +72,10 @@ def parse_set(text: str) -> tuple[str, list[float]]:
     elif re.fullmatch(rf"{_NUMBER}(?:\s*,\s*{_NUMBER})*", spec):
         values = [float(v) for v in spec.split(",")]
     else:
-        raise SweepError(f"--set {text}: '{spec}' is neither START:STOP:N nor a list of numbers "
-                         "(e.g. actors.us.war_cost=0.005:0.03:6 or battlefield.kappa=0.1,0.2,0.3)")
+        raise SweepError(
+            f"--set {text}: '{spec}' is neither START:STOP:N nor a list of numbers "
+            "(e.g. actors.us.war_cost=0.005:0.03:6 or battlefield.kappa=0.1,0.2,0.3)"
+        )
     if len(set(values)) != len(values):
         raise SweepError(f"--set {text}: the values repeat; give distinct values")
     return path, [round(v, 12) for v in values]
@@ -88,8 +93,10 @@ def plan_sweep(loaded: Any, sets: list[str], runs_per_point: int, seed: int | No
         if path in grid:
             raise SweepError(f"--set {text}: '{path}' is set twice")
         if field_target(params, path) is None:
-            raise SweepError(f"--set {text}: '{path}' is not a numeric field of this scenario. Hint: use a dotted "
-                             "path such as actors.us.war_cost, actors.russia.position.assad_role or battlefield.kappa.")
+            raise SweepError(
+                f"--set {text}: '{path}' is not a numeric field of this scenario. Hint: use a dotted "
+                "path such as actors.us.war_cost, actors.russia.position.assad_role or battlefield.kappa."
+            )
         for value in (min(values), max(values)):
             problem = field_value_problem(scenario, path, value)
             if problem is not None:
@@ -97,8 +104,9 @@ def plan_sweep(loaded: Any, sets: list[str], runs_per_point: int, seed: int | No
         grid[path] = values
     if int(np.prod([len(v) for v in grid.values()])) > MAX_GRID_POINTS:
         raise SweepError(f"the grid has more than {MAX_GRID_POINTS:,} points; use fewer values")
-    return SweepPlan(loaded=loaded, grid=grid, runs_per_point=runs_per_point,
-                     seed=scenario.seed if seed is None else seed)
+    return SweepPlan(
+        loaded=loaded, grid=grid, runs_per_point=runs_per_point, seed=scenario.seed if seed is None else seed
+    )
 
 
 KEPT = ["deal", "deal_step", "ceasefire_collapsed_step", "control_end"]
@@ -121,70 +129,63 @@ def point_summaries(plan: SweepPlan, outcomes: dict[str, np.ndarray], point_inde
             finite = array[np.isfinite(array)]
             return round(float(finite.mean()), 6) if finite.size else None
 
-        summaries.append({
-            "values": dict(zip(plan.grid, values, strict=True)),
-            "runs": runs,
-            "deals": deals,
-            "deal_probability": round(deals / runs, 6),
-            "deal_ci95": [round(low, 6), round(high, 6)],
-            "time_to_deal_mean": mean(steps.astype(np.float64)),
-            "time_to_deal_median": float(np.median(steps)) if steps.size else None,
-            "collapse_probability": round(float((outcomes["ceasefire_collapsed_step"][rows] >= 0).mean()), 6),
-            "control_end_mean": mean(outcomes["control_end"][rows]) if has_war else None,
-            "deal_position_mean": {k: mean(outcomes[f"deal_{k}"][rows]) for k in issues},
-        })
+        summaries.append(
+            {
+                "values": dict(zip(plan.grid, values, strict=True)),
+                "runs": runs,
+                "deals": deals,
+                "deal_probability": round(deals / runs, 6),
+                "deal_ci95": [round(low, 6), round(high, 6)],
+                "time_to_deal_mean": mean(steps.astype(np.float64)),
+                "time_to_deal_median": float(np.median(steps)) if steps.size else None,
+                "collapse_probability": round(float((outcomes["ceasefire_collapsed_step"][rows] >= 0).mean()), 6),
+                "control_end_mean": mean(outcomes["control_end"][rows]) if has_war else None,
+                "deal_position_mean": {k: mean(outcomes[f"deal_{k}"][rows]) for k in issues},
+            }
+        )
     return summaries
 
 
 def sweep_sentence(points: list[dict[str, Any]], grid: dict[str, list[float]]) -> str:
     """The sweep's outcome in one sentence: the range of the probability of a deal over the grid."""
+
     def where(point: dict[str, Any]) -> str:
         return ", ".join(f"{path} = {value:g}" for path, value in point["values"].items())
 
     lowest = min(points, key=lambda p: p["deal_probability"])
     highest = max(points, key=lambda p: p["deal_probability"])
     if lowest["deal_probability"] == highest["deal_probability"]:
-        return (f"The probability of a deal is {lowest['deal_probability']:.0%} at every one of the {len(points)} "
-                "grid points.")
-    return (f"Over {len(points)} grid points the probability of a deal ranges from {lowest['deal_probability']:.0%} "
-            f"({where(lowest)}) to {highest['deal_probability']:.0%} ({where(highest)}).")
+        return (
+            f"The probability of a deal is {lowest['deal_probability']:.0%} at every one of the {len(points)} "
+            "grid points."
+        )
+    return (
+        f"Over {len(points)} grid points the probability of a deal ranges from {lowest['deal_probability']:.0%} "
+        f"({where(lowest)}) to {highest['deal_probability']:.0%} ({where(highest)})."
+    )
 
 
-def write_sweep(plan: SweepPlan, folder: Path, executor: Any, force: bool = False,
-                progress: Callable[[int], None] | None = None) -> list[Path]:
-    """Run the sweep; write sweep.parquet (one row per run), summary.json and report.html atomically."""
-    from sim import __version__
-    from sim.ensemble_report import sweep_report
-    from sim.outputs import write_json, write_outputs
-
+def simulate_sweep(
+    plan: SweepPlan, path: Path, executor: Any, progress: Callable[[int], None] | None = None
+) -> dict[str, Any]:
+    """Run the sweep, streaming one row per run into the Parquet file `path`; return its summary."""
     scenario, loaded = plan.loaded.scenario, plan.loaded
     batch, point_index = plan.batch()
     keep = KEPT + [f"deal_{k}" for k in scenario.issues]
-    computed: dict[str, Any] = {}
-
-    def runs_file(path: Path) -> None:
-        outcomes = run_to_parquet(batch, executor, path, keep, extra={"point": (pa.int64(), point_index)},
-                                  progress=progress)
-        points = point_summaries(plan, outcomes, point_index)
-        computed["summary"] = {
-            "kind": "sweep",
-            "scenario": {"name": scenario.name, **loaded.provenance()},
-            "seed": plan.seed,
-            "runs_per_point": plan.runs_per_point,
-            "runs": batch.runs,
-            "steps": scenario.time.steps,
-            "step_length": scenario.time.step,
-            "grid": plan.grid,
-            "points": points,
-            "outcome": sweep_sentence(points, plan.grid),
-            "version": __version__,
-        }
-
-    def summary_file(path: Path) -> None:
-        write_json(computed["summary"])(path)
-
-    def report_file(path: Path) -> None:
-        path.write_text(sweep_report(computed["summary"], scenario), encoding="utf-8", newline="\n")
-
-    return write_outputs(Path(folder), {"sweep.parquet": runs_file, "summary.json": summary_file,
-                                        "report.html": report_file}, force=force)
+    outcomes = run_to_parquet(
+        batch, executor, path, keep, extra={"point": (pa.int64(), point_index)}, progress=progress
+    )
+    points = point_summaries(plan, outcomes, point_index)
+    return {
+        "kind": "sweep",
+        "scenario": {"name": scenario.name, **loaded.provenance()},
+        "seed": plan.seed,
+        "runs_per_point": plan.runs_per_point,
+        "runs": batch.runs,
+        "steps": scenario.time.steps,
+        "step_length": scenario.time.step,
+        "grid": plan.grid,
+        "points": points,
+        "outcome": sweep_sentence(points, plan.grid),
+        "version": __version__,
+    }

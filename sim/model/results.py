@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from sim import __version__
-from sim.loader import LoadedScenario
-from sim.model import NegotiationModel
+from sim.model.model import NegotiationModel
+from sim.scenario.loader import LoadedScenario
 
 
 @dataclass
@@ -21,15 +21,14 @@ class RunResult:
     seed: int
     summary: dict[str, Any]
     timeseries: pd.DataFrame
-    leverage_history: np.ndarray  # (steps, A, A): coercive + inducement
     event_marks: list[tuple[int, str, str]]  # (step, date, label)
 
     @property
-    def scenario(self):  # noqa: ANN201 - the pydantic Scenario
+    def scenario(self):
         return self.loaded.scenario
 
 
-def describe_position(scenario, position: dict[str, float]) -> str:  # noqa: ANN001
+def describe_position(scenario, position: dict[str, float]) -> str:
     """A deal in words: each issue's nearest named level (or its value and the scale's ends)."""
     parts = []
     for issue_id, value in position.items():
@@ -42,7 +41,7 @@ def describe_position(scenario, position: dict[str, float]) -> str:  # noqa: ANN
     return "; ".join(parts)
 
 
-def outcome_sentence(summary: dict[str, Any], scenario) -> str:  # noqa: ANN001
+def outcome_sentence(summary: dict[str, Any], scenario) -> str:
     """The outcome in one sentence, for report headers and indexes: when a deal came and what it says,
     and what became of the ceasefire, in the order they happened."""
     unit = "day" if scenario.time.step == "day" else "week"
@@ -74,8 +73,11 @@ def outcome_sentence(summary: dict[str, Any], scenario) -> str:  # noqa: ANN001
     if collapsed is not None:
         return text + f", and the ceasefire collapsed {when(collapsed, ceasefire['collapsed_date'])}."
     if held > 0:
-        return text + (", but the ceasefire held throughout." if held >= steps
-                       else f", but the ceasefire held for {span(held)} it was in force.")
+        return text + (
+            ", but the ceasefire held throughout."
+            if held >= steps
+            else f", but the ceasefire held for {span(held)} it was in force."
+        )
     return text + ", and there was no ceasefire."
 
 
@@ -93,14 +95,18 @@ def build_result(loaded: LoadedScenario, model: NegotiationModel) -> RunResult:
     deal_step = int(state.deal_step[0]) if deal_reached else None
     position = {k: float(state.deal_outcome[0, j]) for j, k in enumerate(issues)} if deal_reached else None
     utilities = params.utilities_at(state.deal_outcome)[0] if deal_reached else None
-    from sim.engine import final_distances
+    from sim.model.engine import final_distances
 
     distances = final_distances(params, state)[0] if deal_reached else None
     collapsed = int(state.collapsed_step[0]) if state.collapsed_step[0] >= 0 else None
     leverage_final = last.coercive[0] + last.inducement[0]
     summary: dict[str, Any] = {
-        "scenario": {"name": scenario.name, **loaded.provenance(),
-                     "description": scenario.description, "sources": list(scenario.sources)},
+        "scenario": {
+            "name": scenario.name,
+            **loaded.provenance(),
+            "description": scenario.description,
+            "sources": list(scenario.sources),
+        },
         "seed": model.seed,
         "steps": params.steps,
         "step_length": scenario.time.step,
@@ -129,12 +135,15 @@ def build_result(loaded: LoadedScenario, model: NegotiationModel) -> RunResult:
             "collapsed_date": scenario.time.date_of(collapsed).isoformat() if collapsed is not None else None,
             "in_force_at_end": bool(state.ceasefire[0]),
         },
-        "leverage": {i_id: {j_id: float(leverage_final[i, j]) for j, j_id in enumerate(ids)}
-                     for i, i_id in enumerate(ids)},
-        "leverage_coercive": {i_id: {j_id: float(last.coercive[0, i, j]) for j, j_id in enumerate(ids)}
-                              for i, i_id in enumerate(ids)},
-        "leverage_inducement": {i_id: {j_id: float(last.inducement[0, i, j]) for j, j_id in enumerate(ids)}
-                                for i, i_id in enumerate(ids)},
+        "leverage": {
+            i_id: {j_id: float(leverage_final[i, j]) for j, j_id in enumerate(ids)} for i, i_id in enumerate(ids)
+        },
+        "leverage_coercive": {
+            i_id: {j_id: float(last.coercive[0, i, j]) for j, j_id in enumerate(ids)} for i, i_id in enumerate(ids)
+        },
+        "leverage_inducement": {
+            i_id: {j_id: float(last.inducement[0, i, j]) for j, j_id in enumerate(ids)} for i, i_id in enumerate(ids)
+        },
         "control": _clean(float(state.control[0])) if params.has_battlefield else None,
         "version": __version__,
     }
@@ -145,8 +154,7 @@ def build_result(loaded: LoadedScenario, model: NegotiationModel) -> RunResult:
         marks.append((deal_step, scenario.time.date_of(deal_step).isoformat(), "deal reached"))
     if collapsed is not None:
         marks.append((collapsed, scenario.time.date_of(collapsed).isoformat(), "ceasefire collapses"))
-    return RunResult(loaded=loaded, seed=model.seed, summary=summary, timeseries=timeseries,
-                     leverage_history=np.array(model.leverage_history), event_marks=sorted(marks))
+    return RunResult(loaded=loaded, seed=model.seed, summary=summary, timeseries=timeseries, event_marks=sorted(marks))
 
 
 def _timeseries(model: NegotiationModel) -> pd.DataFrame:
@@ -165,4 +173,3 @@ def run_scenario(loaded: LoadedScenario, seed: int | None = None) -> RunResult:
     """Run a loaded scenario once (its own seed unless `seed` is given)."""
     model = NegotiationModel(loaded.scenario, seed=seed).run()
     return build_result(loaded, model)
-

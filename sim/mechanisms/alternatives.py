@@ -13,13 +13,14 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from sim import battlefield
+from sim.mechanisms import battlefield
 
 Array = NDArray[np.float64]
 
 
-def war_lottery_value(win_probability: Array, utility_if_government_wins: Array,
-                      utility_if_opposition_wins: Array, cost: Array) -> Array:
+def war_lottery_value(
+    win_probability: Array, utility_if_government_wins: Array, utility_if_opposition_wins: Array, cost: Array
+) -> Array:
     """W = p u(x^G) + (1 - p) u(x^O) - c: the expected value of settling the issues by war."""
     return win_probability * utility_if_government_wins + (1.0 - win_probability) * utility_if_opposition_wins - cost
 
@@ -36,7 +37,7 @@ def fearon_bargaining_range(win_probability: float, cost_a: float, cost_b: float
 
 def discounted_steps(patience: Array, horizon: Array) -> Array:
     """sum_{h=0}^{H-1} delta^h = (1 - delta^H) / (1 - delta): the weight of H steps of a flow."""
-    return (1.0 - patience ** horizon) / (1.0 - patience)
+    return (1.0 - patience**horizon) / (1.0 - patience)
 
 
 def fighting_cost(war_cost: Array, involvement: Array, patience: Array, horizon: Array) -> Array:
@@ -53,10 +54,20 @@ def involvement(ground: Array, air_present: Array, initial_force: Array, coercin
     return ratio + coercing
 
 
-def projected_win_probability(*, government: Array, opposition_base: Array, arms_stock: Array,
-                              arms_inflow: Array, control: Array, horizon: Array, arms_burn: Array,
-                              arms_effectiveness: Array, kappa: Array, contest_exponent: Array,
-                              territory_weight: Array) -> Array:
+def projected_win_probability(
+    *,
+    government: Array,
+    opposition_base: Array,
+    arms_stock: Array,
+    arms_inflow: Array,
+    control: Array,
+    horizon: Array,
+    arms_burn: Array,
+    arms_effectiveness: Array,
+    kappa: Array,
+    contest_exponent: Array,
+    territory_weight: Array,
+) -> Array:
     """p_i: the government side's chance of prevailing, projected over each actor's horizon.
 
     The opposition's arms stock is projected with `project_arms_stock` under the
@@ -65,8 +76,13 @@ def projected_win_probability(*, government: Array, opposition_base: Array, arms
     quantities (N, X) (X perturbations, 1 for the plain projection), per-actor
     horizon (N, 1, A) or broadcastable; result (N, X, A).
     """
-    per_actor = (government[..., None], opposition_base[..., None], arms_stock[..., None],
-                 arms_inflow[..., None], control[..., None])
+    per_actor = (
+        government[..., None],
+        opposition_base[..., None],
+        arms_stock[..., None],
+        arms_inflow[..., None],
+        control[..., None],
+    )
     government, opposition_base, arms_stock, arms_inflow, control = per_actor
     stock_end = battlefield.project_arms_stock(arms_stock, arms_inflow, arms_burn, horizon)
     stock_mid = battlefield.project_arms_stock(arms_stock, arms_inflow, arms_burn, horizon / 2.0)

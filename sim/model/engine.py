@@ -3,27 +3,26 @@
 1. events, 2. battlefield, 3. alternatives to a deal, 4. bargaining,
 6. leverage (measured before decisions, which use it), 5. decisions, 7. records.
 
-The Mesa model (`sim.model`) runs a batch of one through `advance` and lets
-its agents take the decisions; the ensemble engine runs N at once with
-`decide` over every actor. Both use the same functions, so a batch member equals the single
-run with the same seed.
+This module is the one implementation of the model's dynamics. Batches (`sim.runs.batch`) call
+`advance` for N runs at once. The Mesa model (`sim.model.model`) is a batch of one that takes the
+same step in its three stages: `observe`, then each agent's own `decide` (the same rules, on its own
+column), then `apply_decisions`. So a batch member equals the single run with the same seed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-from sim import batna as batna_math
-from sim import battlefield as war
-from sim import decisions
-from sim.bargaining import bargaining_weights, reservation_values, solve_bargaining
-from sim.leverage import coercive_leverage, inducement_leverage
-from sim.params import OPTION_NAMES, Params
-from sim.utility import distance_from_ideal
+from sim.mechanisms import alternatives as batna_math
+from sim.mechanisms import battlefield as war
+from sim.mechanisms import decisions
+from sim.mechanisms.bargaining import bargaining_weights, reservation_values, solve_bargaining
+from sim.mechanisms.leverage import coercive_leverage, inducement_leverage
+from sim.mechanisms.utility import distance_from_ideal
+from sim.scenario.params import OPTION_NAMES, Params
 
 Array = NDArray[np.float64]
 OPTION = {name: index for index, name in enumerate(OPTION_NAMES)}
@@ -79,8 +78,9 @@ def initial_state(params: Params) -> State:
         return_in=np.full((n, a), -1, dtype=np.int64),
         demand=params.actor("demand").copy(),
         options=options,
-        embargo=decisions.enforces_embargo(options[:, :, OPTION["enforce_embargo"]], ceasefire[:, None],
-                                           np.zeros((n, 1), dtype=bool)),
+        embargo=decisions.enforces_embargo(
+            options[:, :, OPTION["enforce_embargo"]], ceasefire[:, None], np.zeros((n, 1), dtype=bool)
+        ),
         supplying=params.actor("arms_supply") > 0,
         defying=np.zeros((n, a), dtype=bool),
         coercing=np.zeros((n, a), dtype=bool),
@@ -116,7 +116,6 @@ class Assessment:
     credibility: Array  # (N, A) weight of withdrawn air as a threat
 
 
-
 def apply_events(params: Params, state: State, step: int) -> list[str]:
     """Fire the scenario's events scheduled for this step; returns their labels."""
     fired = []
@@ -139,7 +138,9 @@ def apply_events(params: Params, state: State, step: int) -> list[str]:
         elif event.action == "escalate":
             state.ground[:, i] += event.fraction * params.actor("ground")[:, i]
             state.air_present[:, i] += event.fraction * params.actor("air")[:, i]
-            state.coercing[:, i] |= state.options[:, i, OPTION["strike_regime"]] | state.options[:, i, OPTION["safe_zones"]]
+            state.coercing[:, i] |= (
+                state.options[:, i, OPTION["strike_regime"]] | state.options[:, i, OPTION["safe_zones"]]
+            )
         elif event.action == "start_ceasefire":
             state.ceasefire[:] = True
         elif event.action == "spoil":
@@ -217,16 +218,39 @@ def advance_battlefield(params: Params, state: State, shock: Array) -> tuple[Arr
     inflow = arms_inflow(params, state)
     damage, protection = _threat_strengths(params, state, credible=False)
     air_effectiveness = params.battle("air_effectiveness")
-    government = np.maximum(war.side_strength(params.battle("other_government_strength"), state.ground,
-                                              state.air_present, params.government_side, air_effectiveness)
-                            - damage, war.MIN_STRENGTH)
-    opposition = np.maximum(war.side_strength(params.battle("other_opposition_strength"), state.ground,
-                                              0.0 * state.ground, params.opposition_side, air_effectiveness)
-                            + params.battle("arms_effectiveness") * state.arms_stock + protection, war.MIN_STRENGTH)
+    government = np.maximum(
+        war.side_strength(
+            params.battle("other_government_strength"),
+            state.ground,
+            state.air_present,
+            params.government_side,
+            air_effectiveness,
+        )
+        - damage,
+        war.MIN_STRENGTH,
+    )
+    opposition = np.maximum(
+        war.side_strength(
+            params.battle("other_opposition_strength"),
+            state.ground,
+            0.0 * state.ground,
+            params.opposition_side,
+            air_effectiveness,
+        )
+        + params.battle("arms_effectiveness") * state.arms_stock
+        + protection,
+        war.MIN_STRENGTH,
+    )
     if params.has_battlefield:
         intensity = np.where(state.ceasefire | state.deal, params.battle("ceasefire_intensity"), 1.0)
-        state.control = war.step_control(state.control, war.force_balance(government, opposition),
-                                         params.battle("kappa"), intensity, params.battle("noise"), shock)
+        state.control = war.step_control(
+            state.control,
+            war.force_balance(government, opposition),
+            params.battle("kappa"),
+            intensity,
+            params.battle("noise"),
+            shock,
+        )
         state.arms_stock = war.next_arms_stock(state.arms_stock, inflow, params.battle("arms_burn"), intensity)
     return government, opposition, inflow
 
@@ -235,16 +259,32 @@ def _credible_strengths(params: Params, state: State, credibility: Array) -> tup
     """Per-actor contributions to the credibility-weighted projection: (G total, O base, air counted)."""
     air_counted = state.air_present + state.air_withdrawn * credibility
     damage, protection = _threat_strengths(params, state, credible=True)
-    government = war.side_strength(params.battle("other_government_strength"), state.ground, air_counted,
-                                   params.government_side, params.battle("air_effectiveness")) - damage
-    opposition_base = war.side_strength(params.battle("other_opposition_strength"), state.ground,
-                                        0.0 * state.ground, params.opposition_side,
-                                        params.battle("air_effectiveness")) + protection
+    government = (
+        war.side_strength(
+            params.battle("other_government_strength"),
+            state.ground,
+            air_counted,
+            params.government_side,
+            params.battle("air_effectiveness"),
+        )
+        - damage
+    )
+    opposition_base = (
+        war.side_strength(
+            params.battle("other_opposition_strength"),
+            state.ground,
+            0.0 * state.ground,
+            params.opposition_side,
+            params.battle("air_effectiveness"),
+        )
+        + protection
+    )
     return government, opposition_base, air_counted
 
 
-def _alternatives(params: Params, state: State, government: Array, opposition_base: Array, inflow: Array,
-                  cost: Array) -> tuple[Array, Array]:
+def _alternatives(
+    params: Params, state: State, government: Array, opposition_base: Array, inflow: Array, cost: Array
+) -> tuple[Array, Array]:
     """Step 3 for X variants of the battlefield: G, O_base, inflow (N, X) -> (batna, p) of shape (N, X, A)."""
     n_runs = params.runs
     if not params.has_battlefield:
@@ -271,30 +311,35 @@ def _alternatives(params: Params, state: State, government: Array, opposition_ba
     return value, probability
 
 
-def _distinct_alternatives(params: Params, state: State, government: Array, opposition_base: Array, inflow: Array,
-                           cost: Array) -> tuple[Array, Array]:
+def _distinct_alternatives(
+    params: Params, state: State, government: Array, opposition_base: Array, inflow: Array, cost: Array
+) -> tuple[Array, Array]:
     """`_alternatives` for X variants, computed once for the variants that equal variant 0 in every run.
 
     Many variants change nothing (an actor that cannot escalate, a supplier nobody holds back, an
     absent actor with no force, arms or threat); their values are copied from variant 0's. Equal
     inputs give equal outputs element by element, so the numbers are the same, at about half the cost.
     """
-    unchanged = np.all((government == government[:, :1]) & (opposition_base == opposition_base[:, :1])
-                       & (inflow == inflow[:, :1]), axis=0)
+    unchanged = np.all(
+        (government == government[:, :1]) & (opposition_base == opposition_base[:, :1]) & (inflow == inflow[:, :1]),
+        axis=0,
+    )
     unchanged[0] = False
     if not unchanged.any():
         return _alternatives(params, state, government, opposition_base, inflow, cost)
     computed = np.flatnonzero(~unchanged)
-    values, probability = _alternatives(params, state, government[:, computed], opposition_base[:, computed],
-                                        inflow[:, computed], cost)
+    values, probability = _alternatives(
+        params, state, government[:, computed], opposition_base[:, computed], inflow[:, computed], cost
+    )
     # Variant x reads computed column source[x]: its own, or variant 0's (column 0) when unchanged.
     source = np.zeros(len(unchanged), dtype=np.int64)
     source[computed] = np.arange(len(computed))
     return values[:, source, :], probability[:, source, :]
 
 
-def _offer_on_the_table(params: Params, state: State, salience: Array, reservation: Array, weights: Array
-                        ) -> tuple[Array, NDArray[np.bool_]]:
+def _offer_on_the_table(
+    params: Params, state: State, salience: Array, reservation: Array, weights: Array
+) -> tuple[Array, NDArray[np.bool_]]:
     """Step 4: the offer on the table (N, K) and whether a zone of agreement exists (N,).
 
     A run that has a deal keeps it, so the bargaining problem is solved only for the runs still
@@ -306,16 +351,30 @@ def _offer_on_the_table(params: Params, state: State, salience: Array, reservati
     open_runs = np.flatnonzero(~state.deal)
     if open_runs.size:
         runs = slice(None) if open_runs.size == params.runs else open_runs
-        outcome = solve_bargaining(params.ideal[runs][:, required], salience[runs][:, required],
-                                   params.actor("risk")[runs][:, required], reservation[runs][:, required],
-                                   weights[runs][:, required], params.status_quo[runs], params.free_issues)
+        outcome = solve_bargaining(
+            params.ideal[runs][:, required],
+            salience[runs][:, required],
+            params.actor("risk")[runs][:, required],
+            reservation[runs][:, required],
+            weights[runs][:, required],
+            params.status_quo[runs],
+            params.free_issues,
+        )
         proposal[runs] = outcome.proposal
         zone_exists[runs] = outcome.zone_exists
     return proposal, zone_exists
 
 
-def assess(params: Params, state: State, step: int, government_now: Array, opposition_now: Array,
-           inflow: Array, *, measure_inducement: bool = True) -> Assessment:
+def assess(
+    params: Params,
+    state: State,
+    step: int,
+    government_now: Array,
+    opposition_now: Array,
+    inflow: Array,
+    *,
+    measure_inducement: bool = True,
+) -> Assessment:
     """Steps 3, 4 and 6: alternatives, bargaining and leverage, as every actor sees them.
 
     With `measure_inducement=False` the inducement leverage is left at 0: no decision reads it, so
@@ -323,10 +382,12 @@ def assess(params: Params, state: State, step: int, government_now: Array, oppos
     """
     n_runs, n_actors = params.runs, len(params.actor_ids)
     credibility = war.credibility_weight(state.withdrawn_redeploy_days, params.battle("credibility_tau_days")[:, None])
-    involvement = batna_math.involvement(state.ground, state.air_present,
-                                         params.actor("ground") + params.actor("air"), state.coercing)
-    cost = batna_math.fighting_cost(params.actor("war_cost"), involvement, params.actor("patience"),
-                                    params.actor("horizon"))
+    involvement = batna_math.involvement(
+        state.ground, state.air_present, params.actor("ground") + params.actor("air"), state.coercing
+    )
+    cost = batna_math.fighting_cost(
+        params.actor("war_cost"), involvement, params.actor("patience"), params.actor("horizon")
+    )
     government, opposition_base, air_counted = _credible_strengths(params, state, credibility)
 
     # Variants: 0 = as things stand; 1..A = actor i absent; A+1..2A = actor i escalates;
@@ -340,8 +401,7 @@ def assess(params: Params, state: State, step: int, government_now: Array, oppos
     safe_threat = safe * threat_weight * params.actor("safe_zone_power")
     gov_side, opp_side = params.government_side, params.opposition_side
     government_without = government[:, None] - gov_side * force + opp_side * strike_threat
-    opposition_without = (opposition_base[:, None] - opp_side * (state.ground + safe_threat)
-                          + gov_side * strike_threat)
+    opposition_without = opposition_base[:, None] - opp_side * (state.ground + safe_threat) + gov_side * strike_threat
     delivering, embargoed = _deliveries(params, state)
     supply = params.actor("arms_supply")
     delivered_by = supply * delivering
@@ -351,45 +411,82 @@ def assess(params: Params, state: State, step: int, government_now: Array, oppos
     # What one more escalation would add: nothing at the actor's cap (as in the decision rule); only ground
     # force counts on the opposition side, whose strength has no air term.
     can_escalate = state.options[:, :, OPTION["escalate"]] & (involvement < params.actor("max_involvement"))
-    added_ground = decisions.escalated_force(state.ground, params.actor("ground"), params.actor("escalate_step"),
-                                             params.actor("max_involvement")) - state.ground
-    added_air = decisions.escalated_force(state.air_present, params.actor("air"), params.actor("escalate_step"),
-                                          params.actor("max_involvement")) - state.air_present
-    government_escalated = government[:, None] + can_escalate * gov_side * (added_ground + air_effectiveness * added_air)
+    added_ground = (
+        decisions.escalated_force(
+            state.ground, params.actor("ground"), params.actor("escalate_step"), params.actor("max_involvement")
+        )
+        - state.ground
+    )
+    added_air = (
+        decisions.escalated_force(
+            state.air_present, params.actor("air"), params.actor("escalate_step"), params.actor("max_involvement")
+        )
+        - state.air_present
+    )
+    government_escalated = government[:, None] + can_escalate * gov_side * (
+        added_ground + air_effectiveness * added_air
+    )
     opposition_escalated = opposition_base[:, None] + can_escalate * opp_side * added_ground
 
     inflow_resumed = inflow[:, None] + supply * (embargoed & state.supplying & ~state.defying)
     unchanged = (n_runs, n_actors)
 
-    all_government = np.concatenate([government[:, None], government_without, government_escalated,
-                                     np.broadcast_to(government[:, None], unchanged)], axis=1)
-    all_opposition = np.concatenate([opposition_base[:, None], opposition_without, opposition_escalated,
-                                     np.broadcast_to(opposition_base[:, None], unchanged)], axis=1)
-    all_inflow = np.concatenate([inflow[:, None], inflow_without, np.broadcast_to(inflow[:, None], unchanged),
-                                 inflow_resumed], axis=1)
+    all_government = np.concatenate(
+        [
+            government[:, None],
+            government_without,
+            government_escalated,
+            np.broadcast_to(government[:, None], unchanged),
+        ],
+        axis=1,
+    )
+    all_opposition = np.concatenate(
+        [
+            opposition_base[:, None],
+            opposition_without,
+            opposition_escalated,
+            np.broadcast_to(opposition_base[:, None], unchanged),
+        ],
+        axis=1,
+    )
+    all_inflow = np.concatenate(
+        [inflow[:, None], inflow_without, np.broadcast_to(inflow[:, None], unchanged), inflow_resumed], axis=1
+    )
     values, probability = _distinct_alternatives(params, state, all_government, all_opposition, all_inflow, cost)
     batna = values[:, 0, :]
-    coercive = coercive_leverage(batna, values[:, 1:1 + n_actors, :], values[:, 1 + n_actors:1 + 2 * n_actors, :])
+    coercive = coercive_leverage(batna, values[:, 1 : 1 + n_actors, :], values[:, 1 + n_actors : 1 + 2 * n_actors, :])
     # Each actor's own view of the war it would restart: d_i with its held-back deliveries flowing (= d_i if none).
-    spoil_alternative = np.diagonal(values[:, 1 + 2 * n_actors:, :], axis1=1, axis2=2)
+    spoil_alternative = np.diagonal(values[:, 1 + 2 * n_actors :, :], axis1=1, axis2=2)
 
     elapsed = np.full((n_runs, 1), float(step))
-    weights = bargaining_weights(params.actor("capability"), params.actor("patience"), params.actor("stake_growth"), elapsed)
+    weights = bargaining_weights(
+        params.actor("capability"), params.actor("patience"), params.actor("stake_growth"), elapsed
+    )
     reservation = reservation_values(batna, state.demand, params.actor("stake_growth"), elapsed)
     required = params.required
     salience = params.salience
     proposal, zone_exists = _offer_on_the_table(params, state, salience, reservation, weights)
     utility_of_offer = params.utilities_at(proposal)
-    inducement = inducement_leverage(proposal, params.ideal, salience, params.actor("risk"), reservation,
-                                     required, params.free_issues) if measure_inducement \
+    inducement = (
+        inducement_leverage(
+            proposal, params.ideal, salience, params.actor("risk"), reservation, required, params.free_issues
+        )
+        if measure_inducement
         else np.zeros((n_runs, n_actors, n_actors))
+    )
     return Assessment(
         step=step,
         government_strength=government_now,
         opposition_strength=opposition_now,
-        win_probability=war.war_probability(government_now, opposition_now, state.control,
-                                            params.battle("contest_exponent"), params.battle("territory_weight"))
-        if params.has_battlefield else np.full(n_runs, np.nan),
+        win_probability=war.war_probability(
+            government_now,
+            opposition_now,
+            state.control,
+            params.battle("contest_exponent"),
+            params.battle("territory_weight"),
+        )
+        if params.has_battlefield
+        else np.full(n_runs, np.nan),
         projected_win_probability=probability[:, 0, :],
         arms_inflow=inflow,
         involvement=involvement,
@@ -406,7 +503,9 @@ def assess(params: Params, state: State, step: int, government_now: Array, oppos
     )
 
 
-def decide(params: Params, state: State, seen: Assessment, actors: slice | list[int] | int = slice(None)) -> dict[str, Array]:
+def decide(
+    params: Params, state: State, seen: Assessment, actors: slice | list[int] | int = slice(None)
+) -> dict[str, Array]:
     """Step 5 for some actors (all by default): the decision rules on their columns."""
     pick = lambda array: array[:, actors]  # noqa: E731
     option = lambda name: state.options[:, actors, OPTION[name]]  # noqa: E731
@@ -417,27 +516,46 @@ def decide(params: Params, state: State, seen: Assessment, actors: slice | list[
         "accept": decisions.accepts(pick(seen.utility_of_offer), pick(seen.reservation)),
         "spoil_probability": np.where(
             option("spoil") & state.ceasefire[:, None] & ~state.deal[:, None],
-            decisions.spoil_probability(pick(seen.spoil_alternative), pick(seen.utility_of_offer),
-                                        pick(params.actor("capability")), pick(params.actor("spoil_sensitivity"))),
-            0.0),
-        "soften": decisions.wants_to_soften(option("soften"), required, seen.zone_exists[:, None],
-                                            coercive_over_counterparts, state.deal[:, None]),
-        "escalate": decisions.wants_to_escalate(option("escalate"), seen.zone_exists[:, None], state.ceasefire[:, None],
-                                                state.deal[:, None], pick(seen.involvement),
-                                                pick(params.actor("max_involvement"))) & (pick(initial_force) > 0),
-        "withdraw": decisions.wants_to_withdraw(option("withdraw"), state.ceasefire[:, None], pick(state.air_present),
-                                                pick(state.air_withdrawn), decisions_credibility(params, actors)),
+            decisions.spoil_probability(
+                pick(seen.spoil_alternative),
+                pick(seen.utility_of_offer),
+                pick(params.actor("capability")),
+                pick(params.actor("spoil_sensitivity")),
+            ),
+            0.0,
+        ),
+        "soften": decisions.wants_to_soften(
+            option("soften"), required, seen.zone_exists[:, None], coercive_over_counterparts, state.deal[:, None]
+        ),
+        "escalate": decisions.wants_to_escalate(
+            option("escalate"),
+            seen.zone_exists[:, None],
+            state.ceasefire[:, None],
+            state.deal[:, None],
+            pick(seen.involvement),
+            pick(params.actor("max_involvement")),
+        )
+        & (pick(initial_force) > 0),
+        "withdraw": decisions.wants_to_withdraw(
+            option("withdraw"),
+            state.ceasefire[:, None],
+            pick(state.air_present),
+            pick(state.air_withdrawn),
+            decisions_credibility(params, actors),
+        ),
     }
 
 
 def decisions_credibility(params: Params, actors: slice | list[int] | int) -> Array:
     """Credibility of withdrawing with the actor's own redeploy lag (used to decide to withdraw)."""
-    return war.credibility_weight(params.actor("redeploy_days")[:, actors],
-                                  params.battle("credibility_tau_days")[:, None])
+    return war.credibility_weight(
+        params.actor("redeploy_days")[:, actors], params.battle("credibility_tau_days")[:, None]
+    )
 
 
-def apply_decisions(params: Params, state: State, seen: Assessment, intents: dict[str, Array], uniform: Array,
-                    step: int) -> dict[str, Array]:
+def apply_decisions(
+    params: Params, state: State, seen: Assessment, intents: dict[str, Array], uniform: Array, step: int
+) -> dict[str, Array]:
     """Carry out the decisions; they shape the next step. Returns per-run outcomes of the step."""
     required = params.required
     all_accept = np.all(intents["accept"][:, required], axis=-1)
@@ -451,15 +569,24 @@ def apply_decisions(params: Params, state: State, seen: Assessment, intents: dic
     state.deal = state.deal | new_deal
     state.ceasefire = state.ceasefire | new_deal
 
-    state.demand = decisions.softened_demand(state.demand, params.actor("min_demand"), params.actor("soften_rate"),
-                                             intents["soften"])
+    state.demand = decisions.softened_demand(
+        state.demand, params.actor("min_demand"), params.actor("soften_rate"), intents["soften"]
+    )
     escalate = intents["escalate"]
-    state.ground = np.where(escalate, decisions.escalated_force(state.ground, params.actor("ground"),
-                                                                params.actor("escalate_step"),
-                                                                params.actor("max_involvement")), state.ground)
-    state.air_present = np.where(escalate, decisions.escalated_force(state.air_present, params.actor("air"),
-                                                                     params.actor("escalate_step"),
-                                                                     params.actor("max_involvement")), state.air_present)
+    state.ground = np.where(
+        escalate,
+        decisions.escalated_force(
+            state.ground, params.actor("ground"), params.actor("escalate_step"), params.actor("max_involvement")
+        ),
+        state.ground,
+    )
+    state.air_present = np.where(
+        escalate,
+        decisions.escalated_force(
+            state.air_present, params.actor("air"), params.actor("escalate_step"), params.actor("max_involvement")
+        ),
+        state.air_present,
+    )
     threat_options = state.options[:, :, OPTION["strike_regime"]] | state.options[:, :, OPTION["safe_zones"]]
     state.coercing = state.coercing | (escalate & threat_options)
     withdraw = intents["withdraw"]
@@ -467,20 +594,33 @@ def apply_decisions(params: Params, state: State, seen: Assessment, intents: dic
     state.air_present = state.air_present - moved
     state.air_withdrawn = state.air_withdrawn + moved
     state.withdrawn_redeploy_days = np.where(withdraw, params.actor("redeploy_days"), state.withdrawn_redeploy_days)
-    state.embargo = decisions.enforces_embargo(state.options[:, :, OPTION["enforce_embargo"]],
-                                               state.ceasefire[:, None], state.deal[:, None])
+    state.embargo = decisions.enforces_embargo(
+        state.options[:, :, OPTION["enforce_embargo"]], state.ceasefire[:, None], state.deal[:, None]
+    )
     state.held_steps = state.held_steps + state.ceasefire
     return {"new_deal": new_deal, "collapses": collapses, "collapse_probability": collapse_probability}
 
 
-def advance(params: Params, state: State, step: int, draws: Array,
-            decide_fn: Callable[[Params, State, Assessment], dict[str, Array]] | None = None,
-            *, measure_inducement: bool = True) -> tuple[Assessment, dict[str, Array], dict[str, Array], list[str]]:
-    """One whole step for every run. `draws` is (N, 2) for this step."""
+def observe(
+    params: Params, state: State, step: int, draws: Array, *, measure_inducement: bool = True
+) -> tuple[Assessment, list[str]]:
+    """Steps 1-4 and 6 for every run: events fire, the battlefield moves, and every actor's alternative,
+    the offer on the table and the leverage matrix are assessed. Returns what the actors see and the
+    labels of the events that fired. `draws` is (N, 2) for this step (column 0 is the battlefield's)."""
     fired = apply_events(params, state, step)
     government, opposition, inflow = advance_battlefield(params, state, draws[:, 0])
     seen = assess(params, state, step, government, opposition, inflow, measure_inducement=measure_inducement)
-    intents = (decide_fn or decide)(params, state, seen)
+    return seen, fired
+
+
+def advance(
+    params: Params, state: State, step: int, draws: Array, *, measure_inducement: bool = True
+) -> tuple[Assessment, dict[str, Array], dict[str, Array], list[str]]:
+    """One whole step for every run: `observe`, every actor's `decide`, then `apply_decisions` together.
+
+    The Mesa model takes the same three stages itself, its agents deciding in the middle one."""
+    seen, fired = observe(params, state, step, draws, measure_inducement=measure_inducement)
+    intents = decide(params, state, seen)
     outcome = apply_decisions(params, state, seen, intents, draws[:, 1], step)
     return seen, intents, outcome, fired
 

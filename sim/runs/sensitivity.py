@@ -1,7 +1,7 @@
 """Global sensitivity of the outcomes to the `uncertain:` inputs, with SALib (Sobol or Morris).
 
 The inputs are sampled on the unit cube (SALib's design) and mapped to each
-field's distribution by its inverse CDF (`sim.uncertainty.ppf`); a normal
+field's distribution by its inverse CDF (`sim.scenario.uncertainty.ppf`); a normal
 distribution is explored between its 0.1% and 99.9% quantiles so that Morris's
 grid ends stay finite. Every model run uses the same seed (common random
 numbers), so each output is a deterministic function of the inputs, as the
@@ -27,9 +27,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from sim.ensemble import Batch, field_value_problem, run_to_parquet
-from sim.schema import Distribution
-from sim.uncertainty import ppf
+from sim import __version__
+from sim.runs.batch import Batch, field_value_problem, run_to_parquet
+from sim.scenario.schema import Distribution
+from sim.scenario.uncertainty import ppf
 
 METHODS = ("sobol", "morris")
 UNBOUNDED_TAIL = 0.001
@@ -50,8 +51,10 @@ def unit_to_values(spec: Distribution, unit: np.ndarray) -> np.ndarray:
 
 def output_names(scenario: Any) -> dict[str, str]:
     """The outputs analysed: name -> what it measures."""
-    names = {"deal": "deal reached (1) or not (0)",
-             "time_to_deal": f"{scenario.time.step}s until the deal (the horizon when none)"}
+    names = {
+        "deal": "deal reached (1) or not (0)",
+        "time_to_deal": f"{scenario.time.step}s until the deal (the horizon when none)",
+    }
     names.update({f"position_{k}": f"deal on {k} (the last offer when no deal)" for k in scenario.issues})
     names["ceasefire_held_steps"] = f"{scenario.time.step}s the ceasefire held"
     if scenario.battlefield is not None:
@@ -63,7 +66,7 @@ def output_names(scenario: Any) -> dict[str, str]:
 class SensitivityPlan:
     """The design of a sensitivity analysis: unit-cube samples and the runs they make."""
 
-    loaded: Any  # sim.loader.LoadedScenario
+    loaded: Any  # sim.scenario.loader.LoadedScenario
     method: str
     samples: int
     seed: int
@@ -85,8 +88,10 @@ def plan_sensitivity(loaded: Any, method: str, samples: int, seed: int | None = 
     if method not in METHODS:
         raise SensitivityError(f"--method {method}: choose sobol or morris")
     if not scenario.uncertain:
-        raise SensitivityError(f"{loaded.path}: the scenario has no uncertain: block. Hint: add one, e.g. "
-                               "uncertain: {actors.us.war_cost: {dist: uniform, low: 0.005, high: 0.03}}")
+        raise SensitivityError(
+            f"{loaded.path}: the scenario has no uncertain: block. Hint: add one, e.g. "
+            "uncertain: {actors.us.war_cost: {dist: uniform, low: 0.005, high: 0.03}}"
+        )
     if samples < 2:
         raise SensitivityError("--samples must be at least 2")
     seed = scenario.seed if seed is None else seed
@@ -103,17 +108,21 @@ def plan_sensitivity(loaded: Any, method: str, samples: int, seed: int | None = 
         for end in (float(values.min()), float(values.max())):
             problem_text = field_value_problem(scenario, path, end)
             if problem_text is not None:
-                raise SensitivityError(f"uncertain.{path}: the distribution reaches {end:g}, which the field "
-                                       f"refuses: {problem_text}")
-    return SensitivityPlan(loaded=loaded, method=method, samples=samples, seed=seed, problem=problem, unit=unit,
-                           inputs=inputs)
+                raise SensitivityError(
+                    f"uncertain.{path}: the distribution reaches {end:g}, which the field refuses: {problem_text}"
+                )
+    return SensitivityPlan(
+        loaded=loaded, method=method, samples=samples, seed=seed, problem=problem, unit=unit, inputs=inputs
+    )
 
 
 def outputs_of(scenario: Any, outcomes: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The analysed outputs from the runs' outcome columns."""
     steps = scenario.time.steps
-    values = {"deal": outcomes["deal"].astype(np.float64),
-              "time_to_deal": np.where(outcomes["deal_step"] >= 0, outcomes["deal_step"], steps).astype(np.float64)}
+    values = {
+        "deal": outcomes["deal"].astype(np.float64),
+        "time_to_deal": np.where(outcomes["deal_step"] >= 0, outcomes["deal_step"], steps).astype(np.float64),
+    }
     values.update({f"position_{k}": outcomes[f"proposal_{k}"] for k in scenario.issues})
     values["ceasefire_held_steps"] = outcomes["ceasefire_held_steps"].astype(np.float64)
     if scenario.battlefield is not None:
@@ -151,13 +160,27 @@ def analyse(plan: SensitivityPlan, outputs: dict[str, np.ndarray]) -> dict[str, 
         with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
             warnings.simplefilter("ignore")
             if plan.method == "sobol":
-                result = sobol_analyse.analyze(plan.problem, y, calc_second_order=False,
-                                               num_resamples=BOOTSTRAP_RESAMPLES, conf_level=0.95, seed=plan.seed)
+                result = sobol_analyse.analyze(
+                    plan.problem,
+                    y,
+                    calc_second_order=False,
+                    num_resamples=BOOTSTRAP_RESAMPLES,
+                    conf_level=0.95,
+                    seed=plan.seed,
+                )
             else:
-                result = morris_analyse.analyze(plan.problem, plan.unit, y, num_resamples=BOOTSTRAP_RESAMPLES,
-                                                conf_level=0.95, num_levels=MORRIS_LEVELS, seed=plan.seed)
-        indices[name] = {path: {key: _number(result[key][j]) for key in keys}
-                         for j, path in enumerate(plan.problem["names"])}
+                result = morris_analyse.analyze(
+                    plan.problem,
+                    plan.unit,
+                    y,
+                    num_resamples=BOOTSTRAP_RESAMPLES,
+                    conf_level=0.95,
+                    num_levels=MORRIS_LEVELS,
+                    seed=plan.seed,
+                )
+        indices[name] = {
+            path: {key: _number(result[key][j]) for key in keys} for j, path in enumerate(plan.problem["names"])
+        }
     return indices
 
 
@@ -176,43 +199,28 @@ def sensitivity_sentence(indices: dict[str, dict[str, dict[str, float | None]]],
     return text[0].upper() + text[1:] if parts else "No output varied."
 
 
-def write_sensitivity(plan: SensitivityPlan, folder: Path, executor: Any, force: bool = False,
-                      progress: Callable[[int], None] | None = None) -> list[Path]:
-    """Run the design; write sensitivity.parquet (inputs and outputs per run), summary.json and report.html."""
-    from sim import __version__
-    from sim.ensemble_report import sensitivity_report
-    from sim.outputs import write_json, write_outputs
-
+def simulate_sensitivity(
+    plan: SensitivityPlan, path: Path, executor: Any, progress: Callable[[int], None] | None = None
+) -> dict[str, Any]:
+    """Run the design, streaming inputs and outputs per run into the Parquet file `path`; return the summary."""
     scenario, loaded = plan.loaded.scenario, plan.loaded
     batch = Batch(scenario, np.full(plan.runs, plan.seed, dtype=np.int64), plan.inputs)
     keep = ["deal", "deal_step", "ceasefire_held_steps", "control_end"] + [f"proposal_{k}" for k in scenario.issues]
-    extra = {f"unit.{path}": (pa.float64(), plan.unit[:, j]) for j, path in enumerate(plan.problem["names"])}
-    computed: dict[str, Any] = {}
-
-    def runs_file(path: Path) -> None:
-        outcomes = run_to_parquet(batch, executor, path, keep, extra=extra, progress=progress)
-        outputs = outputs_of(scenario, outcomes)
-        indices = analyse(plan, outputs)
-        computed["summary"] = {
-            "kind": "sensitivity",
-            "method": plan.method,
-            "scenario": {"name": scenario.name, **loaded.provenance()},
-            "seed": plan.seed,
-            "samples": plan.samples,
-            "evaluations": plan.runs,
-            "uncertain": {path: spec.model_dump(exclude_none=True) for path, spec in scenario.uncertain.items()},
-            "outputs": output_names(scenario),
-            "constant_outputs": [name for name, values in outputs.items() if not varies(values)],
-            "indices": indices,
-            "outcome": sensitivity_sentence(indices, plan.method),
-            "version": __version__,
-        }
-
-    def summary_file(path: Path) -> None:
-        write_json(computed["summary"])(path)
-
-    def report_file(path: Path) -> None:
-        path.write_text(sensitivity_report(computed["summary"], scenario), encoding="utf-8", newline="\n")
-
-    return write_outputs(Path(folder), {"sensitivity.parquet": runs_file, "summary.json": summary_file,
-                                        "report.html": report_file}, force=force)
+    extra = {f"unit.{name}": (pa.float64(), plan.unit[:, j]) for j, name in enumerate(plan.problem["names"])}
+    outcomes = run_to_parquet(batch, executor, path, keep, extra=extra, progress=progress)
+    outputs = outputs_of(scenario, outcomes)
+    indices = analyse(plan, outputs)
+    return {
+        "kind": "sensitivity",
+        "method": plan.method,
+        "scenario": {"name": scenario.name, **loaded.provenance()},
+        "seed": plan.seed,
+        "samples": plan.samples,
+        "evaluations": plan.runs,
+        "uncertain": {name: spec.model_dump(exclude_none=True) for name, spec in scenario.uncertain.items()},
+        "outputs": output_names(scenario),
+        "constant_outputs": [name for name, values in outputs.items() if not varies(values)],
+        "indices": indices,
+        "outcome": sensitivity_sentence(indices, plan.method),
+        "version": __version__,
+    }

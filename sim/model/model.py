@@ -1,19 +1,39 @@
-"""The Mesa model: one run of a scenario, step by step (DESIGN.md, "The model")."""
+"""The Mesa model: one run of a scenario, step by step (DESIGN.md, "The model").
+
+The dynamics are those of `sim.model.engine`, run as a batch of one, so that a single run and
+every member of an ensemble are computed by the same code. What is Mesa's here is the run itself:
+`steps` and `running`, the agents, which take their own decisions each step, and the DataCollector.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 from mesa import DataCollector, Model
 
-from sim import engine
-from sim.agents import NegotiationActor
-from sim.params import Params, params_from_scenario
-from sim.schema import Scenario
+from sim.model import engine
+from sim.model.agents import DECISIONS, NegotiationActor
+from sim.scenario.params import Params, params_from_scenario
+from sim.scenario.schema import Scenario
 
 ACTOR_SCALARS = (
-    "batna", "utility_of_offer", "reservation", "demand", "weight", "accepts", "spoil_probability",
-    "softened", "escalated", "withdrew", "involvement", "projected_win_probability", "ground",
-    "air_present", "air_withdrawn", "credibility", "coercive_total", "inducement_total",
+    "batna",
+    "utility_of_offer",
+    "reservation",
+    "demand",
+    "weight",
+    "accepts",
+    "spoil_probability",
+    "softened",
+    "escalated",
+    "withdrew",
+    "involvement",
+    "projected_win_probability",
+    "ground",
+    "air_present",
+    "air_withdrawn",
+    "credibility",
+    "coercive_total",
+    "inducement_total",
 )
 
 
@@ -32,51 +52,66 @@ class NegotiationModel(Model):
         self.params = params if params is not None else params_from_scenario(scenario)
         self.draws = engine.draw_noise(self.rng, self.params.steps)
         self.state = engine.initial_state(self.params)
-        self.step_index = 0
         self.seen: engine.Assessment | None = None
         self.intents: dict[str, np.ndarray] = {}
         self.outcome: dict[str, np.ndarray] = {}
         self.fired: list[str] = []
-        self.leverage_history: list[np.ndarray] = []
         ids = self.params.actor_ids
-        self.actor_columns = list(ACTOR_SCALARS) + [f"{kind}_on_{j}" for kind in ("coercive", "inducement", "leverage")
-                                                    for j in ids]
-        self.actors_in_order = [NegotiationActor(self, i, actor_id, scenario.actors[actor_id].name)
-                                for i, actor_id in enumerate(ids)]
-        model_reporters = {name: name for name in (
-            "step_index", "date", "control", "win_probability", "government_strength", "opposition_strength",
-            "arms_stock", "arms_inflow", "ceasefire", "deal", "zone_exists", "collapse_probability", "events")}
+        self.actor_columns = list(ACTOR_SCALARS) + [
+            f"{kind}_on_{j}" for kind in ("coercive", "inducement", "leverage") for j in ids
+        ]
+        for i, actor_id in enumerate(ids):
+            NegotiationActor(self, i, actor_id, scenario.actors[actor_id].name)
+        model_reporters = {
+            name: name
+            for name in (
+                "step_index",
+                "date",
+                "control",
+                "win_probability",
+                "government_strength",
+                "opposition_strength",
+                "arms_stock",
+                "arms_inflow",
+                "ceasefire",
+                "deal",
+                "zone_exists",
+                "collapse_probability",
+                "events",
+            )
+        }
         model_reporters.update({f"proposal_{k}": f"proposal_{k}" for k in self.params.issue_ids})
         self.datacollector = DataCollector(
             model_reporters=model_reporters,
             agent_reporters={"actor": "actor_id", **{column: column for column in self.actor_columns}},
         )
 
+    @property
+    def step_index(self) -> int:
+        """The step being taken, from 0 (Mesa's `steps` counts the steps begun, from 1)."""
+        return self.steps - 1
+
     def step(self) -> None:
-        """One step: events, battlefield, alternatives, bargaining, leverage, decisions, records."""
+        """One step: the model observes (events, battlefield, alternatives, bargaining, leverage), every
+        agent decides, the model carries the decisions out together, and the step is recorded."""
         t = self.step_index
-        self.seen, self.intents, self.outcome, self.fired = engine.advance(
-            self.params, self.state, t, self.draws[t][None, :], decide_fn=self._agents_decide)
-        self.leverage_history.append((self.seen.coercive + self.seen.inducement)[0])
+        draws = self.draws[t][None, :]
+        self.seen, self.fired = engine.observe(self.params, self.state, t, draws)
+        self.agents.do("decide")
+        ordered = sorted(self.agents, key=lambda agent: agent.index)
+        self.intents = {
+            decision: np.stack([getattr(agent, decision) for agent in ordered], axis=1) for decision in DECISIONS
+        }
+        self.outcome = engine.apply_decisions(self.params, self.state, self.seen, self.intents, draws[:, 1], t)
         self._publish()
-        self.agents.do("observe")
+        self.agents.do("record")
         self.datacollector.collect(self)
-        self.step_index += 1
+        self.running = self.steps < self.params.steps
 
     def run(self) -> NegotiationModel:
-        for _ in range(self.params.steps):
-            self.step()
+        """Run every step of the scenario (Mesa's `run_model`) and return the model."""
+        self.run_model()
         return self
-
-    def _agents_decide(self, params: Params, state: engine.State, seen: engine.Assessment) -> dict[str, np.ndarray]:
-        self.seen = seen
-        shape = (1, len(params.actor_ids))
-        self.intents = {"accept": np.zeros(shape, bool), "spoil_probability": np.zeros(shape),
-                        "soften": np.zeros(shape, bool), "escalate": np.zeros(shape, bool),
-                        "withdraw": np.zeros(shape, bool)}
-        # Decisions read the same state and are applied together, so order does not matter.
-        self.agents.do("decide")
-        return self.intents
 
     def _publish(self) -> None:
         seen, state = self.seen, self.state
@@ -96,7 +131,7 @@ class NegotiationModel(Model):
             setattr(self, f"proposal_{issue}", float(seen.proposal[0, k]))
 
     def actor_values_of(self, i: int) -> dict[str, float]:
-        """What actor i saw and did this step, as plain numbers."""
+        """What actor i saw and decided this step, as plain numbers."""
         seen, state, intents = self.seen, self.state, self.intents
         values = {
             "batna": seen.batna[0, i],

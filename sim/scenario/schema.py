@@ -3,13 +3,12 @@
 Ranges and units are stated in each field's description; `python cli.py schema`
 prints these models as JSON Schema for editors. Cross-references between fields
 (actors named by events, issues named by positions) are checked in
-`sim.loader`, which knows where in the file each value came from.
+`sim.scenario.loader`, which knows where in the file each value came from.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -41,15 +40,18 @@ class Forces(StrictModel):
     """Force an actor contributes to its side of the battlefield (strength units)."""
 
     ground: NonNegative = Field(0.0, le=1000.0, description="Ground forces (strength units).")
-    air: NonNegative = Field(0.0, le=1000.0,
-                             description="Airpower (aircraft, in strength units before air effectiveness).")
+    air: NonNegative = Field(
+        0.0, le=1000.0, description="Airpower (aircraft, in strength units before air effectiveness)."
+    )
 
 
 class Threats(StrictModel):
     """Coercive options beyond the actor's own forces, used only where switched on in `options`."""
 
     strike_power: NonNegative = Field(
-        0.0, le=1000.0, description="Government-side strength that strikes on the regime would destroy (strength units)."
+        0.0,
+        le=1000.0,
+        description="Government-side strength that strikes on the regime would destroy (strength units).",
     )
     safe_zone_power: NonNegative = Field(
         0.0, le=1000.0, description="Opposition strength that safe zones would protect (strength units)."
@@ -94,7 +96,9 @@ class Actor(StrictModel):
     stake_growth: NonNegative = Field(
         0.0, le=0.1, description="Growth per step of the negotiator's personal stake in any deal."
     )
-    demand: float = Field(0.0, ge=-1.0, le=1.0, description="Initial margin (utility) above its alternative it insists on.")
+    demand: float = Field(
+        0.0, ge=-1.0, le=1.0, description="Initial margin (utility) above its alternative it insists on."
+    )
     min_demand: float = Field(0.0, ge=-1.0, le=1.0, description="The lowest margin softening can reach.")
     soften_rate: NonNegative = Field(0.01, le=1.0, description="Demand given up per step when softening.")
     spoil_sensitivity: NonNegative = Field(
@@ -102,10 +106,14 @@ class Actor(StrictModel):
     )
     forces: Forces = Field(default_factory=Forces)
     redeploy_days: NonNegative = Field(1.0, le=3650.0, description="Days withdrawn forces need to return.")
-    escalate_step: NonNegative = Field(0.1, le=10.0, description="Force added per escalation, as a share of initial force.")
+    escalate_step: NonNegative = Field(
+        0.1, le=10.0, description="Force added per escalation, as a share of initial force."
+    )
     max_involvement: float = Field(2.0, ge=0.0, le=100.0, description="Cap on force as a multiple of initial force.")
     withdraw_fraction: Unit = Field(0.7, description="Share of present force withdrawn by a withdraw decision.")
-    arms_supply: NonNegative = Field(0.0, le=1000.0, description="Arms delivered to the opposition per step (stock units).")
+    arms_supply: NonNegative = Field(
+        0.0, le=1000.0, description="Arms delivered to the opposition per step (stock units)."
+    )
     patron: str | None = Field(None, description="Actor who can embargo this actor's arms supply.")
     threats: Threats = Field(default_factory=Threats)
     linkage_refused: list[str] = Field(
@@ -154,14 +162,22 @@ class Battlefield(StrictModel):
 
     control: float = Field(0.5, gt=0.0, lt=1.0, description="Government side's share of territory at step 0.")
     kappa: NonNegative = Field(0.15, le=5.0, description="Speed at which the force balance moves control per step.")
-    noise: NonNegative = Field(0.01, le=1.0, description="Standard deviation of control's random change per step of war.")
-    air_effectiveness: NonNegative = Field(1.0, le=100.0, description="Ground-strength equivalent of one unit of airpower.")
-    contest_exponent: float = Field(1.0, gt=0.0, le=10.0, description="a in the contest success function G^a/(G^a+O^a).")
+    noise: NonNegative = Field(
+        0.01, le=1.0, description="Standard deviation of control's random change per step of war."
+    )
+    air_effectiveness: NonNegative = Field(
+        1.0, le=100.0, description="Ground-strength equivalent of one unit of airpower."
+    )
+    contest_exponent: float = Field(
+        1.0, gt=0.0, le=10.0, description="a in the contest success function G^a/(G^a+O^a)."
+    )
     territory_weight: NonNegative = Field(
         1.0, le=5.0, description="lambda: effective strength is strength times (territory held)^lambda."
     )
     other_government_strength: NonNegative = Field(1.0, le=1000.0, description="Regime forces not modelled as actors.")
-    other_opposition_strength: NonNegative = Field(0.2, le=1000.0, description="Opposition strength independent of arms.")
+    other_opposition_strength: NonNegative = Field(
+        0.2, le=1000.0, description="Opposition strength independent of arms."
+    )
     arms_stock: NonNegative = Field(1.0, le=1000.0, description="Opposition arms stock at step 0.")
     arms_burn: Unit = Field(0.1, description="Share of the arms stock used per step of full-intensity war.")
     arms_effectiveness: NonNegative = Field(1.0, le=100.0, description="Opposition strength per unit of arms stock.")
@@ -236,7 +252,3 @@ class Scenario(StrictModel):
         if isinstance(value, list):
             return {f"event_{index + 1}": item for index, item in enumerate(value)}
         return value
-
-
-def is_finite_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

@@ -19,14 +19,19 @@ from typing import Any
 from urllib.parse import quote
 
 from sim import __version__
-from sim.figures import esc
 from sim.outputs import OutputError
+from sim.reports.figures import esc
 
 INDEX_NAME = "index.html"
 REPORTS_DIR_NAME = "reports"
 MAX_DEPTH = 4  # report folders are looked for this many levels below reports/
-KIND_WORDS = {"run": "run", "compare": "comparison", "ensemble": "ensemble", "sweep": "sweep",
-              "sensitivity": "sensitivity"}
+KIND_WORDS = {
+    "run": "run",
+    "compare": "comparison",
+    "ensemble": "ensemble",
+    "sweep": "sweep",
+    "sensitivity": "sensitivity",
+}
 
 
 @dataclass(frozen=True)
@@ -133,13 +138,17 @@ def render_index(entries: list[IndexEntry]) -> str:
         items.append(
             f'<li><a href="{html.escape(link)}">{esc(entry.title)}</a>{badge}'
             f'<p class="outcome">{esc(entry.outcome)}</p>'
-            f'<div class="meta">{esc(entry.folder.as_posix())}/ · written {esc(written)}</div></li>')
-    body = (f'<ol class="reports">{"".join(items)}</ol>' if items
-            else "<p>No reports yet: run <code>python cli.py run</code> to write one.</p>")
+            f'<div class="meta">{esc(entry.folder.as_posix())}/ · written {esc(written)}</div></li>'
+        )
+    body = (
+        f'<ol class="reports">{"".join(items)}</ol>'
+        if items
+        else "<p>No reports yet: run <code>python cli.py run</code> to write one.</p>"
+    )
     count = f"{len(entries)} report{'s' if len(entries) != 1 else ''}, newest first."
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>Reports</title><style>{STYLE}</style></head><body><main>"
         f'<h1>Reports</h1><p class="lead">{count} Each line is the outcome in one sentence; open a report for why.</p>'
         f"{body}<footer>Written by negotiation-sim {esc(__version__)}; rebuilt after every command that writes "

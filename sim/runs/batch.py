@@ -1,12 +1,12 @@
-"""Monte Carlo over a scenario: many runs advanced together, in chunks, streamed to disk.
+"""A batch of runs: many runs of one scenario advanced together, in chunks, streamed to disk.
 
 A `Batch` is N runs of one scenario, each with its own seed and its own values
 of some numeric fields (the `uncertain:` block's samples, a sweep's grid, a
 sensitivity design). `execute` cuts it into chunks of runs; each chunk is one
 call of `simulate_chunk`, which advances all its runs at once through
-`sim.engine` (every array has a leading run axis and nothing mixes runs), so
+`sim.model.engine` (every array has a leading run axis and nothing mixes runs), so
 run i of a chunk equals the single Mesa run with seed s_i and the same fields.
-Chunks run here, in local processes or on a Dask cluster (`sim.distributed`)
+Chunks run here, in local processes or on a Dask cluster (`sim.runs.distributed`)
 and come back in order; their per-run outcomes are appended to a Parquet file
 and their time series are folded into fixed-bin histograms, so memory does not
 grow with N.
@@ -29,10 +29,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
-from sim import engine
-from sim.params import Params, field_target, params_from_scenario, set_field
-from sim.schema import Distribution, Scenario
-from sim.uncertainty import sample
+from sim.model import engine
+from sim.runs.statistics import QUANTILES, histogram_counts
+from sim.scenario.params import Params, params_from_scenario, set_field
+from sim.scenario.schema import Distribution, Scenario
+from sim.scenario.uncertainty import sample
 
 Array = NDArray[np.float64]
 
@@ -42,14 +43,13 @@ Array = NDArray[np.float64]
 MAX_CHUNK_RUNS = 5000  # about 100 MB of arrays per worker
 MIN_CHUNK_RUNS = 250
 CHUNKS_WANTED = 4
-QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
-Z_95 = 1.959963984540054
 # Fixed histogram ranges for the fan charts: resolution (high - low) / bins.
 CONTROL_RANGE = (0.0, 1.0, 1000)
 UTILITY_RANGE = (-2.0, 1.0, 3000)
 
 
 # ---------------------------------------------------------------------------- seeds and samples
+
 
 def run_seeds(seed: int, runs: int) -> NDArray[np.int64]:
     """Per-run seeds, reproducible from the ensemble seed: 63-bit words of SeedSequence(seed)."""
@@ -60,8 +60,10 @@ def run_seeds(seed: int, runs: int) -> NDArray[np.int64]:
 def sample_uncertain(uncertain: dict[str, Distribution], runs: int, seed: int) -> dict[str, Array]:
     """`runs` draws of every uncertain field, each field from its own stream of the ensemble seed."""
     streams = np.random.SeedSequence(seed).spawn(1 + len(uncertain))[1:]
-    return {path: sample(spec, runs, np.random.default_rng(stream))
-            for (path, spec), stream in zip(uncertain.items(), streams, strict=True)}
+    return {
+        path: sample(spec, runs, np.random.default_rng(stream))
+        for (path, spec), stream in zip(uncertain.items(), streams, strict=True)
+    }
 
 
 def chunk_size(runs: int) -> int:
@@ -70,6 +72,7 @@ def chunk_size(runs: int) -> int:
 
 
 # ---------------------------------------------------------------------------- one chunk
+
 
 @dataclass(frozen=True)
 class ChunkSpec:
@@ -92,11 +95,11 @@ class BandCounts:
         used = np.flatnonzero(counts.any(axis=0))
         if used.size == 0:
             return cls(0, np.zeros((counts.shape[0], 0), dtype=np.int32))
-        return cls(int(used[0]), counts[:, used[0]:used[-1] + 1].astype(np.int32))
+        return cls(int(used[0]), counts[:, used[0] : used[-1] + 1].astype(np.int32))
 
     def full(self, bins: int) -> NDArray[np.int64]:
         counts = np.zeros((self.counts.shape[0], bins), dtype=np.int64)
-        counts[:, self.offset:self.offset + self.counts.shape[1]] = self.counts
+        counts[:, self.offset : self.offset + self.counts.shape[1]] = self.counts
         return counts
 
 
@@ -117,8 +120,12 @@ def outcome_columns(scenario: Scenario) -> list[tuple[str, pa.DataType]]:
     columns += [(f"utility_of_deal_{a}", pa.float64()) for a in actors]
     columns += [(f"proposal_{k}", pa.float64()) for k in issues]
     columns += [(f"batna_{a}", pa.float64()) for a in actors]
-    columns += [("ceasefire_held_steps", pa.int64()), ("ceasefire_collapsed_step", pa.int64()),
-                ("ceasefire_at_end", pa.bool_()), ("control_end", pa.float64())]
+    columns += [
+        ("ceasefire_held_steps", pa.int64()),
+        ("ceasefire_collapsed_step", pa.int64()),
+        ("ceasefire_at_end", pa.bool_()),
+        ("control_end", pa.float64()),
+    ]
     return columns
 
 
@@ -129,15 +136,6 @@ def band_series(scenario: Scenario) -> dict[str, tuple[float, float, int]]:
         series[f"batna_{actor}"] = UTILITY_RANGE
         series[f"deal_value_{actor}"] = UTILITY_RANGE
     return series
-
-
-def histogram_counts(values: Array, low: float, high: float, bins: int) -> NDArray[np.int64]:
-    """Counts per (step, bin) of values (steps, N); values outside [low, high] land in the end bins, NaN nowhere."""
-    steps = values.shape[0]
-    finite = np.isfinite(values)
-    index = np.clip(np.floor((np.where(finite, values, low) - low) / (high - low) * bins), 0, bins - 1).astype(np.int64)
-    flat = (index + bins * np.arange(steps)[:, None])[finite]
-    return np.bincount(flat, minlength=steps * bins).reshape(steps, bins)
 
 
 def simulate_chunk(spec: ChunkSpec, first_run: int, seeds: NDArray[np.int64], inputs: dict[str, Array]) -> ChunkResult:
@@ -165,14 +163,17 @@ def simulate_chunk(spec: ChunkSpec, first_run: int, seeds: NDArray[np.int64], in
     bands = None
     if spec.bands:
         ranges = band_series(scenario)
-        bands = {name: BandCounts.trimmed(histogram_counts(np.array(values), *ranges[name]))
-                 for name, values in series.items()}
+        bands = {
+            name: BandCounts.trimmed(histogram_counts(np.array(values), *ranges[name]))
+            for name, values in series.items()
+        }
     return ChunkResult(first_run=first_run, outcomes=outcomes, bands=bands)
 
 
 def _record_step(series: dict[str, list[Array]], params: Params, state: engine.State, seen: engine.Assessment) -> None:
-    series.setdefault("control", []).append(state.control.copy() if params.has_battlefield
-                                            else np.full(params.runs, np.nan))
+    series.setdefault("control", []).append(
+        state.control.copy() if params.has_battlefield else np.full(params.runs, np.nan)
+    )
     for i, actor in enumerate(params.actor_ids):
         series.setdefault(f"batna_{actor}", []).append(seen.batna[:, i].copy())
         series.setdefault(f"deal_value_{actor}", []).append(seen.utility_of_offer[:, i].copy())
@@ -200,6 +201,7 @@ def _outcomes(params: Params, state: engine.State, last: engine.Assessment | Non
 
 # ---------------------------------------------------------------------------- a batch of runs
 
+
 @dataclass
 class Batch:
     """N runs of one scenario: per-run seeds and per-run values of some fields."""
@@ -218,9 +220,15 @@ class Batch:
             yield start, self.seeds[start:stop], {path: values[start:stop] for path, values in self.inputs.items()}
 
 
-def execute(batch: Batch, executor: Any, *, bands: bool = False, chunk_runs: int | None = None,
-            progress: Callable[[int], None] | None = None) -> Iterator[ChunkResult]:
-    """Run a batch through an executor (`sim.distributed`); yields chunk results in run order.
+def execute(
+    batch: Batch,
+    executor: Any,
+    *,
+    bands: bool = False,
+    chunk_runs: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[ChunkResult]:
+    """Run a batch through an executor (`sim.runs.distributed`); yields chunk results in run order.
 
     `progress(n)` is called with the number of runs each finished chunk adds.
     """
@@ -235,8 +243,10 @@ def execute(batch: Batch, executor: Any, *, bands: bool = False, chunk_runs: int
 
 # ---------------------------------------------------------------------------- sinks: Parquet and bands
 
-def runs_schema(scenario: Scenario, input_paths: list[str], extra: list[tuple[str, pa.DataType]] | None = None
-                ) -> pa.Schema:
+
+def runs_schema(
+    scenario: Scenario, input_paths: list[str], extra: list[tuple[str, pa.DataType]] | None = None
+) -> pa.Schema:
     """Columns of a runs table: run, seed, any extra columns, the inputs by field path, the outcomes."""
     fields = [pa.field("run", pa.int64()), pa.field("seed", pa.int64())]
     fields += [pa.field(name, kind) for name, kind in (extra or [])]
@@ -254,8 +264,9 @@ def _arrow_column(values: np.ndarray, kind: pa.DataType) -> pa.Array:
     return pa.array(values, type=kind)
 
 
-def chunk_table(schema: pa.Schema, batch: Batch, result: ChunkResult, extra: dict[str, np.ndarray] | None = None
-                ) -> pa.Table:
+def chunk_table(
+    schema: pa.Schema, batch: Batch, result: ChunkResult, extra: dict[str, np.ndarray] | None = None
+) -> pa.Table:
     """The rows of one chunk as an Arrow table of `schema`."""
     n_rows = len(result.outcomes["deal"])
     rows = slice(result.first_run, result.first_run + n_rows)
@@ -266,8 +277,9 @@ def chunk_table(schema: pa.Schema, batch: Batch, result: ChunkResult, extra: dic
     arrays = []
     for item in schema:
         column = np.asarray(values[item.name])
-        arrays.append(pa.array(column, type=item.type) if item.name in ("run", "seed")
-                      else _arrow_column(column, item.type))
+        arrays.append(
+            pa.array(column, type=item.type) if item.name in ("run", "seed") else _arrow_column(column, item.type)
+        )
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
@@ -308,8 +320,12 @@ class Bands:
         result: dict[float, list[float | None]] = {}
         for level in levels:
             target = level * totals
-            index = np.array([np.searchsorted(cumulative[t], target[t], side="left") if totals[t] else 0
-                              for t in range(counts.shape[0])])
+            index = np.array(
+                [
+                    np.searchsorted(cumulative[t], target[t], side="left") if totals[t] else 0
+                    for t in range(counts.shape[0])
+                ]
+            )
             index = np.minimum(index, bins - 1)
             below = np.where(index > 0, cumulative[np.arange(len(index)), index - 1], 0)
             inside = counts[np.arange(len(index)), index]
@@ -319,9 +335,14 @@ class Bands:
         return result
 
 
-def run_to_parquet(batch: Batch, executor: Any, path: Path, keep: list[str],
-                   extra: dict[str, tuple[pa.DataType, np.ndarray]] | None = None,
-                   progress: Callable[[int], None] | None = None) -> dict[str, np.ndarray]:
+def run_to_parquet(
+    batch: Batch,
+    executor: Any,
+    path: Path,
+    keep: list[str],
+    extra: dict[str, tuple[pa.DataType, np.ndarray]] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, np.ndarray]:
     """Run a batch, streaming every run's row into a Parquet file at `path`; return the outcome
     columns named in `keep` for all runs (for sweeps and sensitivity, whose per-run outputs are small).
 
@@ -342,40 +363,8 @@ def run_to_parquet(batch: Batch, executor: Any, path: Path, keep: list[str],
     return {name: np.concatenate(parts) if parts else np.array([]) for name, parts in kept.items()}
 
 
-# ---------------------------------------------------------------------------- statistics
-
-def wilson_interval(successes: int, trials: int, z: float = Z_95) -> tuple[float, float]:
-    """Wilson score interval for a binomial proportion (Wilson 1927): good at small n and near 0 or 1.
-
-    centre = (p + z^2 / 2n) / (1 + z^2 / n),  half-width = z sqrt(p (1 - p) / n + z^2 / 4n^2) / (1 + z^2 / n).
-    """
-    if trials == 0:
-        return 0.0, 1.0
-    p = successes / trials
-    denominator = 1.0 + z * z / trials
-    centre = (p + z * z / (2 * trials)) / denominator
-    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
-def describe_values(values: np.ndarray, levels: tuple[float, ...] = QUANTILES) -> dict[str, float | int | None]:
-    """count, mean and quantiles of the finite values (None when there are none)."""
-    finite = values[np.isfinite(values)]
-    summary: dict[str, float | int | None] = {"count": int(finite.size)}
-    summary["mean"] = round(float(finite.mean()), 6) if finite.size else None
-    for level in levels:
-        summary[f"p{round(level * 100):02d}"] = round(float(np.quantile(finite, level)), 6) if finite.size else None
-    return summary
-
-
-def survival_curve(collapsed_step: np.ndarray, steps: int) -> list[float]:
-    """S(t): share of runs whose ceasefire has not collapsed by the end of step t (-1 = never collapsed)."""
-    collapsed = collapsed_step[collapsed_step >= 0]
-    counts = np.bincount(collapsed, minlength=steps)[:steps]
-    return [round(float(v), 6) for v in 1.0 - np.cumsum(counts) / max(len(collapsed_step), 1)]
-
-
 # ---------------------------------------------------------------------------- field ranges
+
 
 def field_value_problem(scenario: Scenario, path: str, value: float) -> str | None:
     """Why the scenario would refuse `value` at `path` (its schema's range), or None if it accepts it."""
@@ -403,204 +392,3 @@ def support_ends(spec: Distribution, samples: Array) -> tuple[float, float]:
     if spec.dist == "beta":
         return (spec.low if spec.low is not None else 0.0), (spec.high if spec.high is not None else 1.0)
     return float(spec.low), float(spec.high)
-
-
-# ---------------------------------------------------------------------------- Monte Carlo
-
-@dataclass
-class MonteCarlo:
-    """A Monte Carlo ensemble of a loaded scenario: plan it, run it into a Parquet file, summarise it."""
-
-    loaded: Any  # sim.loader.LoadedScenario
-    runs: int
-    seed: int
-    batch: Batch
-    bands: Bands
-    parquet_path: Path | None = None
-    notes: list[str] = field(default_factory=list)  # things worth telling the user before the runs
-
-    @property
-    def scenario(self) -> Scenario:
-        return self.loaded.scenario
-
-    def simulate_to(self, path: Path, executor: Any, progress: Callable[[int], None] | None = None) -> None:
-        """Run every chunk and stream its rows into `path`; fold the time series into the bands."""
-        schema = runs_schema(self.scenario, list(self.batch.inputs))
-        sink = ParquetSink(path, schema)
-        try:
-            for result in execute(self.batch, executor, bands=True, progress=progress):
-                sink.write(chunk_table(schema, self.batch, result))
-                self.bands.add(result.bands or {})
-        finally:
-            sink.close()
-        self.parquet_path = Path(path)
-
-    def summary(self) -> dict[str, Any]:
-        """The ensemble's summary.json (needs `simulate_to` first)."""
-        if self.parquet_path is None:
-            raise RuntimeError("simulate_to must run first")
-        return ensemble_summary(self, read_outcomes(self.parquet_path, self.scenario))
-
-
-def read_outcomes(path: Path, scenario: Scenario) -> pa.Table:
-    """The outcome columns of a runs file that the summary and the report use (not the inputs)."""
-    wanted = [name for name, _ in outcome_columns(scenario) if not name.startswith("proposal_")]
-    return pq.read_table(path, columns=wanted)
-
-
-def plan_monte_carlo(loaded: Any, runs: int, seed: int | None = None) -> MonteCarlo:
-    """Seeds and samples of every run; refuses samples outside a field's allowed range."""
-    from sim.loader import ScenarioError, locate
-
-    scenario = loaded.scenario
-    seed = scenario.seed if seed is None else seed
-    inputs = sample_uncertain(scenario.uncertain, runs, seed)
-    file = str(loaded.path)
-    for path, spec in scenario.uncertain.items():
-        for end in support_ends(spec, inputs[path]):
-            problem = field_value_problem(scenario, path, end)
-            if problem is not None:
-                where = locate(loaded.locations, ("uncertain", path), file)
-                raise ScenarioError(where[0], f"the distribution reaches {end:g}, which the field refuses: {problem}",
-                                    line=where[1], column=where[2], field_path=f"uncertain.{path}",
-                                    hint="narrow the distribution, or use truncnormal with low and high inside "
-                                    "the field's range.")
-    batch = Batch(scenario=scenario, seeds=run_seeds(seed, runs), inputs=inputs)
-    return MonteCarlo(loaded=loaded, runs=runs, seed=seed, batch=batch, bands=Bands(scenario),
-                      notes=overridden_values(scenario))
-
-
-def overridden_values(scenario: Scenario) -> list[str]:
-    """Fields whose value in the file lies outside their uncertain: distribution's range.
-
-    The ensemble samples such a field and never uses the file's value: usually a counterfactual
-    (`extends:`) that changed a field its parent's uncertain: block still samples.
-    """
-    params = params_from_scenario(scenario)
-    notes = []
-    for path, spec in scenario.uncertain.items():
-        if spec.dist == "normal":
-            continue
-        low, high = support_ends(spec, np.zeros(1))
-        array, index = field_target(params, path)
-        value = float(array[index][0])
-        if not low <= value <= high:
-            notes.append(f"{path} is {value:g} in the scenario, but its uncertain: entry samples {low:g} to "
-                         f"{high:g}; the ensemble uses the samples (set the entry to null in the file to keep "
-                         "the value)")
-    return notes
-
-
-def _column(table: pa.Table, name: str) -> Array:
-    """A column as floats, nulls as NaN."""
-    return np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=np.float64)
-
-
-def ensemble_summary(plan: MonteCarlo, table: pa.Table) -> dict[str, Any]:
-    """Deal probability (Wilson 95% interval), deal position and time to deal, ceasefire survival, bands."""
-    scenario, loaded = plan.scenario, plan.loaded
-    steps = scenario.time.steps
-    runs = table.num_rows
-    deal = table.column("deal").to_numpy(zero_copy_only=False)
-    deals = int(deal.sum())
-    deal_step = _column(table, "deal_step")
-    by_step = np.bincount(deal_step[np.isfinite(deal_step)].astype(np.int64), minlength=steps)[:steps]
-    collapsed = np.nan_to_num(_column(table, "ceasefire_collapsed_step"), nan=-1.0).astype(np.int64)
-    collapses = int((collapsed >= 0).sum())
-    survival = survival_curve(collapsed, steps)
-    median_collapse = next((t for t, s in enumerate(survival) if s <= 0.5), None)
-    low, high = wilson_interval(deals, runs)
-    c_low, c_high = wilson_interval(collapses, runs)
-    has_war = scenario.battlefield is not None
-    summary: dict[str, Any] = {
-        "kind": "ensemble",
-        "scenario": {"name": scenario.name, **loaded.provenance()},
-        "seed": plan.seed,
-        "runs": runs,
-        "steps": steps,
-        "step_length": scenario.time.step,
-        "start": scenario.time.start.isoformat(),
-        "end": scenario.time.date_of(steps - 1).isoformat(),
-        "dates": [scenario.time.date_of(t).isoformat() for t in range(steps)],
-        "uncertain": {path: spec.model_dump(exclude_none=True) for path, spec in scenario.uncertain.items()},
-        "deal": {
-            "probability": round(deals / runs, 6) if runs else None,
-            "ci95": [round(low, 6), round(high, 6)],
-            "runs_with_deal": deals,
-            "cumulative_by_step": [round(float(v), 6) for v in np.cumsum(by_step) / max(runs, 1)],
-        },
-        "deal_position": {k: describe_values(_column(table, f"deal_{k}")) for k in scenario.issues},
-        "time_to_deal": {"unit": scenario.time.step, **describe_values(deal_step)},
-        "ceasefire": {
-            "in_force_at_start": bool(scenario.battlefield.ceasefire) if has_war else False,
-            "collapse_probability": round(collapses / runs, 6) if runs else None,
-            "ci95": [round(c_low, 6), round(c_high, 6)],
-            "survival": survival,
-            "median_collapse_step": median_collapse,
-            "held_steps": describe_values(_column(table, "ceasefire_held_steps")),
-            "in_force_at_end": round(float(table.column("ceasefire_at_end").to_numpy(zero_copy_only=False).mean()), 6)
-            if runs else None,
-        },
-        "control_end": describe_values(_column(table, "control_end")) if has_war else None,
-        "actors": {
-            actor: {"name": scenario.actors[actor].name,
-                    "batna_end": describe_values(_column(table, f"batna_{actor}")),
-                    "utility_of_deal": describe_values(_column(table, f"utility_of_deal_{actor}"))}
-            for actor in scenario.actors
-        },
-        "bands": {name: {f"p{round(level * 100):02d}": values for level, values in plan.bands.quantiles(name).items()}
-                  for name in plan.bands.ranges},
-    }
-    from sim import __version__
-
-    summary["version"] = __version__
-    summary["outcome"] = ensemble_sentence(summary)
-    return summary
-
-
-def ensemble_sentence(summary: dict[str, Any]) -> str:
-    """The ensemble's outcome in one sentence."""
-    deal, runs = summary["deal"], summary["runs"]
-    unit = summary["step_length"]
-    text = (f"A deal in {deal['probability']:.1%} of {runs:,} runs (95% interval {deal['ci95'][0]:.1%} to "
-            f"{deal['ci95'][1]:.1%})")
-    timing = summary["time_to_deal"]
-    if timing["count"]:
-        text += f", typically in {unit} {timing['p50']:.0f} (middle half {timing['p25']:.0f} to {timing['p75']:.0f})"
-    text += "."
-    ceasefire = summary["ceasefire"]
-    if ceasefire["collapse_probability"]:
-        text += f" The ceasefire collapsed in {ceasefire['collapse_probability']:.1%} of runs."
-    elif ceasefire["in_force_at_start"]:
-        text += " The ceasefire held in every run."
-    return text
-
-
-def write_monte_carlo(plan: MonteCarlo, folder: Path, executor: Any, force: bool = False,
-                      progress: Callable[[int], None] | None = None) -> list[Path]:
-    """Run the ensemble and write ensemble.parquet, summary.json and report.html into `folder`, atomically.
-
-    The Parquet file is streamed while the runs go (into the staging folder of
-    `sim.outputs.write_outputs`); the summary and the report are then computed
-    from it and from the bands, so an interrupted ensemble leaves nothing behind.
-    """
-    from sim.outputs import write_json, write_outputs
-
-    computed: dict[str, Any] = {}
-
-    def runs_file(path: Path) -> None:
-        plan.simulate_to(path, executor, progress)
-        computed["table"] = read_outcomes(path, plan.scenario)
-        computed["summary"] = ensemble_summary(plan, computed["table"])
-
-    def summary_file(path: Path) -> None:
-        write_json(computed["summary"])(path)
-
-    def report_file(path: Path) -> None:
-        from sim.ensemble_report import ensemble_report  # plotly and pandas load only once the runs are done
-
-        path.write_text(ensemble_report(computed["summary"], computed["table"], plan.scenario), encoding="utf-8",
-                        newline="\n")
-
-    return write_outputs(Path(folder), {"ensemble.parquet": runs_file, "summary.json": summary_file,
-                                        "report.html": report_file}, force=force)

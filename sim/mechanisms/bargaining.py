@@ -28,7 +28,6 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-
 Array = NDArray[np.float64]
 
 SOFTMIN_SHARPNESS = 400.0
@@ -45,9 +44,9 @@ STEP_GROWTH, STEP_SHRINK = 1.5, 0.5
 
 
 class BargainingOutcome(NamedTuple):
-    proposal: Array       # (N, K): the deal if the zone is non-empty, else the maximin compromise
-    zone_exists: Array    # (N,) bool
-    min_slack: Array      # (N,) min_i u_i(proposal) - r_i
+    proposal: Array  # (N, K): the deal if the zone is non-empty, else the maximin compromise
+    zone_exists: Array  # (N,) bool
+    min_slack: Array  # (N,) min_i u_i(proposal) - r_i
 
 
 def rubinstein_share(patience_first: float, patience_second: float) -> float:
@@ -76,12 +75,10 @@ def reservation_values(batna: Array, demand: Array, stake_growth: Array, elapsed
     return batna + demand - stake_growth * elapsed_steps
 
 
-
-
 # The solver works in a runs-last layout, (R, K, N) instead of (N, R, K): numpy is
 # fast along a long contiguous last axis and slow along a short one (3 issues,
 # 2 actors). Sums are taken term by term in the order np.sum uses on the
-# runs-first arrays of `sim.utility`, so the results are the same bit for bit.
+# runs-first arrays of `sim.mechanisms.utility`, so the results are the same bit for bit.
 
 
 def total(terms: Array, axis: int, as_last_axis: bool) -> Array:
@@ -120,8 +117,11 @@ class _Utilities:
     @classmethod
     def runs_first(cls, ideal: Array, salience: Array, risk: Array) -> _Utilities:
         """From the model's (N, R, K) and (N, R) arrays."""
-        return cls(np.ascontiguousarray(np.moveaxis(ideal, 0, -1)),
-                   np.ascontiguousarray(np.moveaxis(salience, 0, -1)), np.ascontiguousarray(risk.T))
+        return cls(
+            np.ascontiguousarray(np.moveaxis(ideal, 0, -1)),
+            np.ascontiguousarray(np.moveaxis(salience, 0, -1)),
+            np.ascontiguousarray(risk.T),
+        )
 
     def columns(self, runs: NDArray[np.int64]) -> _Utilities:
         """The same actors for a subset of the runs."""
@@ -134,9 +134,9 @@ class _Utilities:
         if self.linear:
             gradient = self.gradient_scale * np.sign(difference)
         else:
-            gradient = self.gradient_scale * distance ** self.gradient_power
+            gradient = self.gradient_scale * distance**self.gradient_power
             gradient *= np.sign(difference)
-            distance = distance ** self.exponent
+            distance = distance**self.exponent
         distance *= self.salience
         return 1.0 - total(distance, 1, as_last_axis=True), gradient
 
@@ -170,8 +170,9 @@ def softmin(slack: Array) -> tuple[Array, Array]:
     return -log_sum / SOFTMIN_SHARPNESS, weights
 
 
-def _ascend(objective: Callable[[Array], tuple[Array, Array]], start: Array, free: Array,
-            iterations: int | NDArray[np.int64]) -> tuple[Array, Array]:
+def _ascend(
+    objective: Callable[[Array], tuple[Array, Array]], start: Array, free: Array, iterations: int | NDArray[np.int64]
+) -> tuple[Array, Array]:
     """Projected normalised gradient ascent on [0,1]^K with a per-run step that grows on
     success (x1.5) and halves on failure; coordinates where `free` is False stay put.
     Runs last: start and free are (K, N); `iterations` is one count or one per run (a run
@@ -210,8 +211,9 @@ def compromise_start(ideal: Array, salience: Array, weights: Array, status_quo: 
     return np.where(free & (total_mass > 0), mean, status_quo)
 
 
-def solve_bargaining(ideal: Array, salience: Array, risk: Array, reservation: Array, weights: Array,
-                     status_quo: Array, free: Array) -> BargainingOutcome:
+def solve_bargaining(
+    ideal: Array, salience: Array, risk: Array, reservation: Array, weights: Array, status_quo: Array, free: Array
+) -> BargainingOutcome:
     """The zone of possible agreement and the asymmetric Nash solution for the required actors.
 
     Args:
@@ -248,8 +250,9 @@ def solve_bargaining(ideal: Array, salience: Array, risk: Array, reservation: Ar
             slack = utilities - inside_floor
             positive = slack > 0.0
             safe = np.where(positive, slack, 1.0)
-            value = np.where(np.all(positive, axis=0), total(inside_weights * np.log(safe), 0, as_last_axis=True),
-                             -np.inf)
+            value = np.where(
+                np.all(positive, axis=0), total(inside_weights * np.log(safe), 0, as_last_axis=True), -np.inf
+            )
             return value, total((inside_weights / safe)[:, None, :] * gradients, 0, as_last_axis=False)
 
         curved = np.any(risk[runs] != 1.0, axis=-1)

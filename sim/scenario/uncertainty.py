@@ -8,13 +8,12 @@ generator.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.params import field_target, params_from_scenario
-from sim.schema import Distribution, Scenario
+from sim.scenario.params import field_target, params_from_scenario
+from sim.scenario.schema import Distribution, Scenario
 
 REQUIRED = {
     "uniform": ("low", "high"),
@@ -28,7 +27,9 @@ REQUIRED = {
 
 def distribution_problem(spec: Distribution) -> tuple[str, str] | None:
     """(field, message) describing what is wrong with a distribution, or None."""
-    given = {name for name in ("low", "high", "mean", "sd", "mode", "a", "b", "values") if getattr(spec, name) is not None}
+    given = {
+        name for name in ("low", "high", "mean", "sd", "mode", "a", "b", "values") if getattr(spec, name) is not None
+    }
     needed = set(REQUIRED[spec.dist])
     for name in sorted(needed - given):
         return name, f"'{spec.dist}' needs '{name}' (it takes {', '.join(REQUIRED[spec.dist])})"
@@ -52,12 +53,16 @@ def check_uncertain(scenario: Scenario, locations: dict, file: str, error_at: Ca
     for path, spec in scenario.uncertain.items():
         base = ("uncertain", path)
         if field_target(params, path) is None:
-            raise error_at(locations, base, file, f"'{path}' is not a numeric field of this scenario",
-                           "use a dotted path such as actors.us.war_cost, actors.russia.position.assad_role "
-                           "or battlefield.kappa.")
+            raise error_at(
+                locations,
+                base,
+                file,
+                f"'{path}' is not a numeric field of this scenario",
+                "use a dotted path such as actors.us.war_cost, actors.russia.position.assad_role or battlefield.kappa.",
+            )
         problem = distribution_problem(spec)
         if problem is not None:
-            raise error_at(locations, base + (problem[0],), file, problem[1])
+            raise error_at(locations, (*base, problem[0]), file, problem[1])
 
 
 def sample(spec: Distribution, size: int, rng: np.random.Generator) -> NDArray[np.float64]:
@@ -65,6 +70,7 @@ def sample(spec: Distribution, size: int, rng: np.random.Generator) -> NDArray[n
     # Imported here, not at the top: scipy.stats costs most of a second to import, and every scenario
     # load imports this module to check its uncertain: block.
     from scipy import stats
+
     if spec.dist == "uniform":
         return rng.uniform(spec.low, spec.high, size)
     if spec.dist == "normal":
@@ -84,6 +90,7 @@ def sample(spec: Distribution, size: int, rng: np.random.Generator) -> NDArray[n
 def ppf(spec: Distribution, quantiles: NDArray[np.float64]) -> NDArray[np.float64]:
     """Inverse CDF: maps unit-cube samples (SALib) to field values."""
     from scipy import stats
+
     if spec.dist == "uniform":
         return spec.low + (spec.high - spec.low) * quantiles
     if spec.dist == "normal":
@@ -100,7 +107,3 @@ def ppf(spec: Distribution, quantiles: NDArray[np.float64]) -> NDArray[np.float6
         return low + (high - low) * stats.beta.ppf(quantiles, spec.a, spec.b)
     values = np.asarray(spec.values, dtype=np.float64)
     return values[np.minimum((quantiles * len(values)).astype(int), len(values) - 1)]
-
-
-def describe(spec: Distribution) -> dict[str, Any]:
-    return spec.model_dump(exclude_none=True)

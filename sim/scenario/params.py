@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.schema import Options, Scenario
-from sim.utility import normalise_salience, utility
+from sim.mechanisms.utility import normalise_salience, utility
+from sim.scenario.schema import Options, Scenario
 
 Array = NDArray[np.float64]
 
@@ -119,7 +119,6 @@ class Params:
         return utility(outcome, self.ideal, self.salience, self.actor("risk"))
 
 
-
 def _get_path(model: object, dotted: str) -> object:
     value = model
     for part in dotted.split("."):
@@ -141,10 +140,12 @@ def params_from_scenario(scenario: Scenario, runs: int = 1) -> Params:
     salience = per_run([[a.salience.get(k, 0.0) for k in issue_ids] for a in actors])
     status_quo = per_run([scenario.issues[k].status_quo for k in issue_ids])
     battle = scenario.battlefield
-    government_victory = per_run([battle.government_victory[k] if battle else scenario.issues[k].status_quo
-                                  for k in issue_ids])
-    opposition_victory = per_run([battle.opposition_victory[k] if battle else scenario.issues[k].status_quo
-                                  for k in issue_ids])
+    government_victory = per_run(
+        [battle.government_victory[k] if battle else scenario.issues[k].status_quo for k in issue_ids]
+    )
+    opposition_victory = per_run(
+        [battle.opposition_victory[k] if battle else scenario.issues[k].status_quo for k in issue_ids]
+    )
     required = np.array([a.consent_required for a in actors])
     refused = {issue for a in actors if a.consent_required for issue in a.linkage_refused}
     free_issues = np.array([k not in refused for k in issue_ids])
@@ -154,7 +155,8 @@ def params_from_scenario(scenario: Scenario, runs: int = 1) -> Params:
     ).copy()
     actor_values = {name: per_run([float(_get_path(a, path)) for a in actors]) for path, name in ACTOR_FIELDS.items()}
     battlefield_values = {
-        name: np.full(runs, float(getattr(battle, path)) if battle else 0.0) for path, name in BATTLEFIELD_FIELDS.items()
+        name: np.full(runs, float(getattr(battle, path)) if battle else 0.0)
+        for path, name in BATTLEFIELD_FIELDS.items()
     }
     if battle is None:
         battlefield_values["credibility_tau_days"] = np.full(runs, 21.0)
@@ -170,15 +172,17 @@ def params_from_scenario(scenario: Scenario, runs: int = 1) -> Params:
             option=OPTION_NAMES.index(event.option) if event.option in OPTION_NAMES else -1,
             label=event.label or event_id.replace("_", " "),
         )
-        for event_id, event in sorted(scenario.events.items(),
-                                      key=lambda item: (scenario.time.step_containing(item[1].at), item[0]))
+        for event_id, event in sorted(
+            scenario.events.items(), key=lambda item: (scenario.time.step_containing(item[1].at), item[0])
+        )
     )
     return Params(
         actor_ids=actor_ids,
         issue_ids=issue_ids,
         steps=scenario.time.steps,
-        talks_start_step=(scenario.time.first_step_from(scenario.time.talks_start)
-                          if scenario.time.talks_start is not None else 0),
+        talks_start_step=(
+            scenario.time.first_step_from(scenario.time.talks_start) if scenario.time.talks_start is not None else 0
+        ),
         step_days=scenario.time.step_days,
         start=scenario.time.start,
         has_battlefield=battle is not None,
@@ -213,10 +217,10 @@ def field_target(params: Params, dotted: str) -> tuple[Array, tuple[slice | int,
             return array, (slice(None), actor, params.issue_ids.index(parts[3]))
     if parts[0] == "battlefield" and len(parts) == 2 and parts[1] in BATTLEFIELD_FIELDS:
         return params.battlefield_values[BATTLEFIELD_FIELDS[parts[1]]], (slice(None),)
-    if parts[0] == "battlefield" and len(parts) == 3 and parts[2] in params.issue_ids:
-        if parts[1] in ("government_victory", "opposition_victory"):
-            array = params.government_victory if parts[1] == "government_victory" else params.opposition_victory
-            return array, (slice(None), params.issue_ids.index(parts[2]))
+    victory = parts[1] if len(parts) == 3 and parts[0] == "battlefield" else None
+    if victory in ("government_victory", "opposition_victory") and parts[2] in params.issue_ids:
+        array = params.government_victory if victory == "government_victory" else params.opposition_victory
+        return array, (slice(None), params.issue_ids.index(parts[2]))
     if parts[0] == "issues" and len(parts) == 3 and parts[1] in params.issue_ids and parts[2] == "status_quo":
         return params.status_quo, (slice(None), params.issue_ids.index(parts[1]))
     return None

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import AbstractContextManager
-from typing import Any, Protocol
+from typing import Any
 
 LOCAL_CLUSTER = "local"
 IN_FLIGHT_PER_WORKER = 2
@@ -39,26 +39,13 @@ class SchedulerError(Exception):
     """A Dask scheduler that cannot be reached or used."""
 
 
-class ChunkExecutor(Protocol):
-    """Runs tasks somewhere and hands back their results in task order."""
-
-    workers: int
-
-    def map_in_order(self, function: Callable[..., Any], tasks: Iterable[tuple[Any, ...]]) -> Iterator[Any]:
-        """Yield function(*task) for each task, in order."""
-        ...  # pragma: no cover - protocol
-
-    def share(self, value: Any) -> Any:
-        """A handle to pass `value` to every task cheaply (sent once per worker where that helps)."""
-        ...  # pragma: no cover - protocol
-
-    def close(self, interrupted: bool = False) -> None:
-        """Release the workers (at once, without waiting for running tasks, when `interrupted`)."""
-        ...  # pragma: no cover - protocol
-
-
-def _ordered(submit: Callable[[tuple[Any, ...]], Future], tasks: Iterable[tuple[Any, ...]], max_in_flight: int,
-             result: Callable[[Any], Any], cancel: Callable[[Iterable[Any]], None]) -> Iterator[Any]:
+def _ordered(
+    submit: Callable[[tuple[Any, ...]], Future],
+    tasks: Iterable[tuple[Any, ...]],
+    max_in_flight: int,
+    result: Callable[[Any], Any],
+    cancel: Callable[[Iterable[Any]], None],
+) -> Iterator[Any]:
     """Keep up to `max_in_flight` tasks submitted; yield the oldest one's result as it completes."""
     pending: deque[Any] = deque()
     iterator = iter(tasks)
@@ -105,7 +92,7 @@ def _result(future: Future) -> Any:
             continue
 
 
-PRELOAD = ("__main__", "sim.ensemble")
+PRELOAD = ("__main__", "sim.runs.batch")
 
 
 def start_local_workers() -> multiprocessing.context.BaseContext:
@@ -147,8 +134,9 @@ class LocalProcesses:
             for future in pending:
                 future.cancel()
 
-        return _ordered(lambda task: self.pool.submit(function, *task), tasks,
-                        IN_FLIGHT_PER_WORKER * self.workers, _result, cancel)
+        return _ordered(
+            lambda task: self.pool.submit(function, *task), tasks, IN_FLIGHT_PER_WORKER * self.workers, _result, cancel
+        )
 
     def share(self, value: Any) -> Any:
         return value
@@ -179,16 +167,23 @@ class DaskCluster:
             if address == LOCAL_CLUSTER:
                 with warnings.catch_warnings():  # its HTTP server moves to a free port when 8787 is taken; fine
                     warnings.filterwarnings("ignore", message="Port .* is already in use")
-                    self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                                host="127.0.0.1", dashboard_address=None)
+                    self.cluster = LocalCluster(
+                        n_workers=workers,
+                        threads_per_worker=1,
+                        processes=True,
+                        host="127.0.0.1",
+                        dashboard_address=None,
+                    )
                 self.client = Client(self.cluster)
             else:
                 self.client = Client(address, timeout=connect_timeout)
         except (OSError, TimeoutError, ValueError) as error:  # ValueError: a malformed address
             if self.cluster is not None:
                 self.cluster.close()
-            raise SchedulerError(f"cannot reach the Dask scheduler at {address} ({error}). Hint: start one with "
-                                 "`dask scheduler` and `dask worker ADDRESS`, or leave out --scheduler.") from None
+            raise SchedulerError(
+                f"cannot reach the Dask scheduler at {address} ({error}). Hint: start one with "
+                "`dask scheduler` and `dask worker ADDRESS`, or leave out --scheduler."
+            ) from None
         threads = sum(self.client.nthreads().values())
         self.workers = max(threads, 1)
 
@@ -200,12 +195,19 @@ class DaskCluster:
             try:
                 return _result(future)
             except ModuleNotFoundError as error:
-                raise SchedulerError(f"the Dask workers cannot import '{error.name}'. Hint: install this package "
-                                     "(pip install negotiation-sim, or the project folder) on every worker.") from None
+                raise SchedulerError(
+                    f"the Dask workers cannot import '{error.name}'. Hint: install this package "
+                    "(pip install negotiation-sim, or the project folder) on every worker."
+                ) from None
 
         # pure=False: two chunks with equal arguments are still two tasks.
-        return _ordered(lambda task: self.client.submit(function, *task, pure=False), tasks,
-                        IN_FLIGHT_PER_WORKER * self.workers, result, cancel)
+        return _ordered(
+            lambda task: self.client.submit(function, *task, pure=False),
+            tasks,
+            IN_FLIGHT_PER_WORKER * self.workers,
+            result,
+            cancel,
+        )
 
     def share(self, value: Any) -> Any:
         """Send a value to every worker once; tasks receive it by reference."""

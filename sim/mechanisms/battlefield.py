@@ -40,8 +40,9 @@ def side_strength(base: Array, ground: Array, air: Array, on_side: Array, air_ef
     return base + contribution.sum(axis=-1)
 
 
-def war_probability(government: Array, opposition: Array, control: Array, exponent: Array,
-                    territory_weight: Array) -> Array:
+def war_probability(
+    government: Array, opposition: Array, control: Array, exponent: Array, territory_weight: Array
+) -> Array:
     """P(government side prevails) by a contest success function.
 
     p = (G g^lam)^a / ((G g^lam)^a + (O (1-g)^lam)^a)   (Tullock/Hirshleifer
@@ -51,7 +52,8 @@ def war_probability(government: Array, opposition: Array, control: Array, expone
     Computed as a logistic of the log-odds for numerical stability.
     """
     log_odds = exponent * (
-        np.log(np.maximum(government, MIN_STRENGTH)) - np.log(np.maximum(opposition, MIN_STRENGTH))
+        np.log(np.maximum(government, MIN_STRENGTH))
+        - np.log(np.maximum(opposition, MIN_STRENGTH))
         + territory_weight * (np.log(control) - np.log1p(-control))
     )
     return expit(log_odds)
@@ -63,8 +65,9 @@ def force_balance(government: Array, opposition: Array) -> Array:
     return (government - opposition) / total
 
 
-def step_control(control: Array, balance: Array, kappa: Array, intensity: Array, noise_sd: Array,
-                 shock: Array) -> Array:
+def step_control(
+    control: Array, balance: Array, kappa: Array, intensity: Array, noise_sd: Array, shock: Array
+) -> Array:
     """g' = g + kappa f b g (1 - g) + f sigma eps, kept inside (floor, 1 - floor).
 
     DESIGN.md's battlefield update; f is the fighting intensity (1 at war,
@@ -102,6 +105,9 @@ def project_arms_stock(stock: Array, inflow: Array, burn: Array, horizon: Array)
     # (1 - 1e-17 rounds to 1), dropping the whole inflow; b = 0 and b = 1 take their exact limits.
     partial = (burn > 0) & (burn < 1)
     safe_burn = np.where(partial, burn, 0.5)
-    steps_refilled = np.where(partial, -np.expm1(horizon * np.log1p(-safe_burn)) / safe_burn,
-                              np.where(burn > 0, np.where(horizon > 0, 1.0, 0.0), horizon))
+    steps_refilled = np.where(
+        partial,
+        -np.expm1(horizon * np.log1p(-safe_burn)) / safe_burn,
+        np.where(burn > 0, np.where(horizon > 0, 1.0, 0.0), horizon),
+    )
     return stock * remaining + inflow * steps_refilled

@@ -47,6 +47,8 @@ LOSS_FILL = "rgba(192, 57, 43, 0.25)"
 GAIN_LINE = "#2e8b57"
 LOSS_LINE = "#c0392b"
 INK = "#1d2327"
+BAND_50 = "rgba(31, 95, 168, 0.28)"  # many runs: the middle half, or an interval
+MEDIAN = "#1f5fa8"
 MUTED = "#5f6b73"
 FONT = dict(family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size=13, color=INK)
 DAY_MS = 86_400_000
@@ -54,15 +56,33 @@ DATE_HOVER = "%Y-%m-%d"
 SUBPLOT_TITLE_ROOM = 24  # pixels that lift the event badges above a subplot title
 
 # A small template shared by every figure (plotly's own templates add ~8 kB to each figure).
-TEMPLATE = go.layout.Template(layout=dict(
-    font=FONT, paper_bgcolor="white", plot_bgcolor="white",
-    xaxis=dict(gridcolor="#e8ecf0", linecolor="#9aa5ad", zerolinecolor="#c9d1d8", ticks="outside",
-               tickcolor="#9aa5ad", automargin=True, title=dict(standoff=8)),
-    yaxis=dict(gridcolor="#e8ecf0", linecolor="#9aa5ad", zerolinecolor="#c9d1d8", ticks="outside",
-               tickcolor="#9aa5ad", automargin=True, title=dict(standoff=8)),
-    hoverlabel=dict(namelength=-1, font=dict(size=12)),
-    colorway=PALETTE,
-))
+TEMPLATE = go.layout.Template(
+    layout=dict(
+        font=FONT,
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        xaxis=dict(
+            gridcolor="#e8ecf0",
+            linecolor="#9aa5ad",
+            zerolinecolor="#c9d1d8",
+            ticks="outside",
+            tickcolor="#9aa5ad",
+            automargin=True,
+            title=dict(standoff=8),
+        ),
+        yaxis=dict(
+            gridcolor="#e8ecf0",
+            linecolor="#9aa5ad",
+            zerolinecolor="#c9d1d8",
+            ticks="outside",
+            tickcolor="#9aa5ad",
+            automargin=True,
+            title=dict(standoff=8),
+        ),
+        hoverlabel=dict(namelength=-1, font=dict(size=12)),
+        colorway=PALETTE,
+    )
+)
 
 
 def colour_of(actor_id: str) -> str:
@@ -71,6 +91,12 @@ def colour_of(actor_id: str) -> str:
         return ACTOR_COLOURS[actor_id]
     digest = int(hashlib.sha256(actor_id.encode("utf-8")).hexdigest(), 16)
     return PALETTE[digest % len(PALETTE)]
+
+
+def rgba(hex_colour: str, alpha: float) -> str:
+    """`#rrggbb` with an opacity, as CSS rgba()."""
+    red, green, blue = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red}, {green}, {blue}, {alpha})"
 
 
 def esc(text: object) -> str:
@@ -164,8 +190,9 @@ def as_marks(marks: Sequence[TimeMark | tuple[int, str, str]]) -> list[TimeMark]
     return out
 
 
-def mark_layout(marks: Sequence[TimeMark | tuple[int, str, str]], xref: str = "x",
-                above: int = 2) -> tuple[list[dict], list[dict]]:
+def mark_layout(
+    marks: Sequence[TimeMark | tuple[int, str, str]], xref: str = "x", above: int = 2
+) -> tuple[list[dict], list[dict]]:
     """Shapes and annotations marking each event on a date axis: a vertical line across the whole figure
     and a numbered badge on top whose hover text is the mark's full label.
 
@@ -176,59 +203,65 @@ def mark_layout(marks: Sequence[TimeMark | tuple[int, str, str]], xref: str = "x
     for mark in as_marks(marks):
         style = MARK_STYLE.get(mark.kind, MARK_STYLE["event"])
         when = pd.Timestamp(mark.date)
-        shapes.append(dict(type="line", xref=xref, yref="paper", x0=mark.date, x1=mark.date, y0=0, y1=1,
-                           line=style, layer="above"))
+        shapes.append(
+            dict(
+                type="line", xref=xref, yref="paper", x0=mark.date, x1=mark.date, y0=0, y1=1, line=style, layer="above"
+            )
+        )
         # Badges of marks within a fortnight of each other are staggered so both stay readable.
         crowded = sum(1 for other in placed if abs((when - other).days) < 14)
         placed.append(when)
-        annotations.append(dict(x=mark.date, xref=xref, y=1, yref="paper", yanchor="bottom",
-                                yshift=above + 18 * crowded, text=f"<b>{esc(mark.badge)}</b>", showarrow=False,
-                                font=dict(size=11, color="white"), bgcolor=style["color"], borderpad=2,
-                                hovertext=f"{esc(mark.date)}: {esc(mark.label)}"))
+        annotations.append(
+            dict(
+                x=mark.date,
+                xref=xref,
+                y=1,
+                yref="paper",
+                yanchor="bottom",
+                yshift=above + 18 * crowded,
+                text=f"<b>{esc(mark.badge)}</b>",
+                showarrow=False,
+                font=dict(size=11, color="white"),
+                bgcolor=style["color"],
+                borderpad=2,
+                hovertext=f"{esc(mark.date)}: {esc(mark.label)}",
+            )
+        )
     return shapes, annotations
-
-
-def mark_events(fig: go.Figure, marks: Sequence[TimeMark | tuple[int, str, str]], rows: int = 1,
-                xref: str = "x", above: int = 2) -> None:
-    """Mark each event on a figure's date axis (see `mark_layout`); one line per mark spans every row.
-
-    `rows` is accepted for callers of the older signature.
-    """
-    del rows
-    shapes, annotations = mark_layout(marks, xref, above)
-    fig.update_layout(shapes=[*fig.layout.shapes, *shapes], annotations=[*fig.layout.annotations, *annotations])
 
 
 def shade_layout(dates: Sequence[str], flags: Sequence[bool], colour: str) -> list[dict]:
     """Rectangles across the whole figure over the dates where `flags` holds (half a step either side)."""
     timeline = Timeline(tuple(dates))
     half = timeline.half_step()
-    return [dict(type="rect", xref="x", yref="paper", x0=(pd.Timestamp(dates[start]) - half).isoformat(),
-                 x1=(pd.Timestamp(dates[end]) + half).isoformat(), y0=0, y1=1, fillcolor=colour, line_width=0,
-                 layer="below")
-            for start, end in _runs_of(list(flags))]
+    return [
+        dict(
+            type="rect",
+            xref="x",
+            yref="paper",
+            x0=(pd.Timestamp(dates[start]) - half).isoformat(),
+            x1=(pd.Timestamp(dates[end]) + half).isoformat(),
+            y0=0,
+            y1=1,
+            fillcolor=colour,
+            line_width=0,
+            layer="below",
+        )
+        for start, end in _runs_of(list(flags))
+    ]
 
 
 def legend_swatch(label: str, colour: str) -> dict:
     """A legend entry (a square) for something drawn as a shape, which has none of its own."""
-    return dict(type="scatter", x=[None], y=[None], mode="markers", name=label, hoverinfo="skip",
-                marker=dict(size=13, symbol="square", color=_opaque(colour)))
-
-
-def shade_steps(fig: go.Figure, dates: Sequence[str], flags: Sequence[bool], colour: str, label: str,
-                row: int | None = None, col: int | None = None) -> None:
-    """Shade the date ranges where `flags` holds (half a step either side of each step).
-
-    Without `row`, one band spans every row of the figure. A non-empty `label` adds a legend entry.
-    """
-    if row is None:
-        fig.update_layout(shapes=[*fig.layout.shapes, *shade_layout(dates, flags, colour)])
-    else:
-        for shape in shade_layout(dates, flags, colour):
-            fig.add_vrect(x0=shape["x0"], x1=shape["x1"], fillcolor=colour, line_width=0, layer="below",
-                          row=row, col=col)
-    if label and any(flags):
-        fig.add_trace(legend_swatch(label, colour), **({"row": row, "col": col} if row is not None else {}))
+    return dict(
+        type="scatter",
+        x=[None],
+        y=[None],
+        mode="markers",
+        name=label,
+        hoverinfo="skip",
+        marker=dict(size=13, symbol="square", color=_opaque(colour)),
+    )
 
 
 def _opaque(rgba: str) -> str:
@@ -264,17 +297,29 @@ def layout_of(title: str, height: int, legend: bool = True, top: int = 64) -> di
     (the width follows the page)."""
     return dict(
         title=dict(text=title, x=0.01, xanchor="left", y=0.995, yref="container", yanchor="top", font=dict(size=15)),
-        height=height, template=TEMPLATE, autosize=True,
+        height=height,
+        template=TEMPLATE,
+        autosize=True,
         margin=dict(l=64, r=24, t=top, b=40, autoexpand=True),
         showlegend=legend,
-        legend=dict(orientation="h", yref="container", y=0.005, yanchor="bottom", x=0, xanchor="left",
-                    font=dict(size=12), itemclick="toggle", traceorder="normal"),
+        legend=dict(
+            orientation="h",
+            yref="container",
+            y=0.005,
+            yanchor="bottom",
+            x=0,
+            xanchor="left",
+            font=dict(size=12),
+            itemclick="toggle",
+            traceorder="normal",
+        ),
     )
 
 
-def _layout(fig: go.Figure, title: str, height: int, legend: bool = True) -> go.Figure:
-    """Apply `layout_of` to a figure."""
-    return fig.update_layout(**layout_of(title, height, legend))
+def apply_layout(fig: go.Figure, title: str, height: int, legend: bool = True, **extra: Any) -> go.Figure:
+    """Apply `layout_of` to a figure built with plotly's figure API (every report's one layout), then `extra`."""
+    fig.update_layout(**layout_of(title, height, legend))
+    return fig.update_layout(**extra) if extra else fig
 
 
 def date_axis(**kwargs: Any) -> dict[str, Any]:
@@ -290,10 +335,22 @@ def stacked_panels(rows: int, height: int, titles: Sequence[str]) -> dict[str, A
     annotations = []
     for row in range(1, rows + 1):
         top = 1.0 - (row - 1) * (size + gap)
-        layout[f"yaxis{row if row > 1 else ''}"] = dict(domain=[round(max(top - size, 0.0), 4), round(top, 4)],
-                                                         anchor="x")
-        annotations.append(dict(text=titles[row - 1], x=0.5, xref="paper", xanchor="center", y=round(top, 4),
-                                yref="paper", yanchor="bottom", showarrow=False, font=dict(size=14)))
+        layout[f"yaxis{row if row > 1 else ''}"] = dict(
+            domain=[round(max(top - size, 0.0), 4), round(top, 4)], anchor="x"
+        )
+        annotations.append(
+            dict(
+                text=titles[row - 1],
+                x=0.5,
+                xref="paper",
+                xanchor="center",
+                y=round(top, 4),
+                yref="paper",
+                yanchor="bottom",
+                showarrow=False,
+                font=dict(size=14),
+            )
+        )
     layout["annotations"] = annotations
     return layout
 
@@ -336,13 +393,22 @@ class DealComparison:
         return self.deal_value - self.alternative
 
 
-def deal_comparison_at(timeseries: pd.DataFrame, step: int, actor_ids: Sequence[str], names: dict[str, str],
-                       required: dict[str, bool]) -> list[DealComparison]:
+def deal_comparison_at(
+    timeseries: pd.DataFrame, step: int, actor_ids: Sequence[str], names: dict[str, str], required: dict[str, bool]
+) -> list[DealComparison]:
     """Each actor's value of the deal on offer and of its alternative at `step`, from the time series."""
     rows = timeseries[timeseries["step"] == step].set_index("actor")
-    return [DealComparison(a, names[a], float(rows.at[a, "utility_of_offer"]), float(rows.at[a, "batna"]),
-                           float(rows.at[a, "reservation"]) if required[a] else None, bool(required[a]))
-            for a in actor_ids]
+    return [
+        DealComparison(
+            a,
+            names[a],
+            float(rows.at[a, "utility_of_offer"]),
+            float(rows.at[a, "batna"]),
+            float(rows.at[a, "reservation"]) if required[a] else None,
+            bool(required[a]),
+        )
+        for a in actor_ids
+    ]
 
 
 def deal_gain_figure(comparisons: Sequence[DealComparison], moment: str) -> go.Figure:
@@ -352,8 +418,10 @@ def deal_gain_figure(comparisons: Sequence[DealComparison], moment: str) -> go.F
     """
     names = [f"{esc(c.name)}{' *' if c.consent_required else ''}" for c in comparisons]
     data: list[dict] = []
-    for sign, colour, label in ((1, GAIN_LINE, "deal worth more than the alternative"),
-                                (-1, LOSS_LINE, "deal worth less than the alternative")):
+    for sign, colour, label in (
+        (1, GAIN_LINE, "deal worth more than the alternative"),
+        (-1, LOSS_LINE, "deal worth less than the alternative"),
+    ):
         xs: list[float | None] = []
         ys: list[str | None] = []
         for name, c in zip(names, comparisons, strict=True):
@@ -361,50 +429,100 @@ def deal_gain_figure(comparisons: Sequence[DealComparison], moment: str) -> go.F
                 xs += [round(c.alternative, 3), round(c.deal_value, 3), None]
                 ys += [name, name, None]
         if xs:
-            data.append(dict(type="scatter", x=xs, y=ys, mode="lines", line=dict(color=colour, width=5), name=label,
-                             hoverinfo="skip", opacity=0.55))
-    data.append(dict(
-        type="scatter", x=[round(c.alternative, 3) for c in comparisons], y=names, mode="markers",
-        name="alternative to a deal", marker=dict(symbol="circle-open", size=14, color=INK, line=dict(width=2.5)),
-        text=[f"{esc(c.name)}<br>alternative to a deal: {c.alternative:.3f}" for c in comparisons],
-        hovertemplate="%{text}<extra></extra>"))
+            data.append(
+                dict(
+                    type="scatter",
+                    x=xs,
+                    y=ys,
+                    mode="lines",
+                    line=dict(color=colour, width=5),
+                    name=label,
+                    hoverinfo="skip",
+                    opacity=0.55,
+                )
+            )
+    data.append(
+        dict(
+            type="scatter",
+            x=[round(c.alternative, 3) for c in comparisons],
+            y=names,
+            mode="markers",
+            name="alternative to a deal",
+            marker=dict(symbol="circle-open", size=14, color=INK, line=dict(width=2.5)),
+            text=[f"{esc(c.name)}<br>alternative to a deal: {c.alternative:.3f}" for c in comparisons],
+            hovertemplate="%{text}<extra></extra>",
+        )
+    )
     required = [(c, n) for c, n in zip(comparisons, names, strict=True) if c.reservation is not None]
     if required:
-        data.append(dict(
-            type="scatter", x=[round(c.reservation, 3) for c, _ in required], y=[n for _, n in required],
-            mode="markers", name="what it insisted on (reservation)",
-            marker=dict(symbol="line-ns", size=18, color=MUTED, line=dict(width=2.5, color=MUTED)),
-            text=[f"{esc(c.name)}<br>reservation (alternative + demand - stake): {c.reservation:.3f}"
-                  for c, _ in required],
-            hovertemplate="%{text}<extra></extra>"))
-    data.append(dict(
-        type="scatter", x=[round(c.deal_value, 3) for c in comparisons], y=names, mode="markers",
-        name="value of the deal",
-        marker=dict(size=15, color=[colour_of(c.actor_id) for c in comparisons], line=dict(color="white", width=1)),
-        customdata=[[round(c.alternative, 3), round(c.gain, 3)] for c in comparisons],
-        hovertext=[esc(c.name) for c in comparisons],
-        hovertemplate="%{hovertext}<br>value of the deal: %{x:.3f}<br>alternative: %{customdata[0]:.3f}"
-                      "<br>gain from the deal: %{customdata[1]:+.3f}<extra></extra>"))
+        data.append(
+            dict(
+                type="scatter",
+                x=[round(c.reservation, 3) for c, _ in required],
+                y=[n for _, n in required],
+                mode="markers",
+                name="what it insisted on (reservation)",
+                marker=dict(symbol="line-ns", size=18, color=MUTED, line=dict(width=2.5, color=MUTED)),
+                text=[
+                    f"{esc(c.name)}<br>reservation (alternative + demand - stake): {c.reservation:.3f}"
+                    for c, _ in required
+                ],
+                hovertemplate="%{text}<extra></extra>",
+            )
+        )
+    data.append(
+        dict(
+            type="scatter",
+            x=[round(c.deal_value, 3) for c in comparisons],
+            y=names,
+            mode="markers",
+            name="value of the deal",
+            marker=dict(size=15, color=[colour_of(c.actor_id) for c in comparisons], line=dict(color="white", width=1)),
+            customdata=[[round(c.alternative, 3), round(c.gain, 3)] for c in comparisons],
+            hovertext=[esc(c.name) for c in comparisons],
+            hovertemplate="%{hovertext}<br>value of the deal: %{x:.3f}<br>alternative: %{customdata[0]:.3f}"
+            "<br>gain from the deal: %{customdata[1]:+.3f}<extra></extra>",
+        )
+    )
     # The gain, written just right of the pair.
-    data.append(dict(
-        type="scatter", x=[round(max(c.deal_value, c.alternative, c.reservation or 0.0), 3) for c in comparisons],
-        y=names, mode="text", text=[f"  {c.gain:+.2f}" for c in comparisons], textposition="middle right",
-        showlegend=False, hoverinfo="skip",
-        textfont=dict(size=12, color=[GAIN_LINE if c.gain >= 0 else LOSS_LINE for c in comparisons])))
+    data.append(
+        dict(
+            type="scatter",
+            x=[round(max(c.deal_value, c.alternative, c.reservation or 0.0), 3) for c in comparisons],
+            y=names,
+            mode="text",
+            text=[f"  {c.gain:+.2f}" for c in comparisons],
+            textposition="middle right",
+            showlegend=False,
+            hoverinfo="skip",
+            textfont=dict(size=12, color=[GAIN_LINE if c.gain >= 0 else LOSS_LINE for c in comparisons]),
+        )
+    )
     values = [v for c in comparisons for v in (c.deal_value, c.alternative, c.reservation) if v is not None]
     low, high = min(values), max(values)
     layout = layout_of(f"Deal value against the alternative, {esc(moment)}", max(300, 170 + 50 * len(comparisons)))
-    layout["yaxis"] = dict(categoryorder="array", categoryarray=names, autorange="reversed",
-                           title=dict(text="actor (* consent required)"), showgrid=False)
-    layout["xaxis"] = dict(title=dict(text="utility of the outcome to the actor<br>(0 = worst, 1 = its ideal)"),
-                           zeroline=True,
-                           range=[round(low - 0.04 - 0.05 * (high - low), 3),
-                                  round(high + 0.06 + 0.12 * (high - low), 3)])
+    layout["yaxis"] = dict(
+        categoryorder="array",
+        categoryarray=names,
+        autorange="reversed",
+        title=dict(text="actor (* consent required)"),
+        showgrid=False,
+    )
+    layout["xaxis"] = dict(
+        title=dict(text="utility of the outcome to the actor<br>(0 = worst, 1 = its ideal)"),
+        zeroline=True,
+        range=[round(low - 0.04 - 0.05 * (high - low), 3), round(high + 0.06 + 0.12 * (high - low), 3)],
+    )
     return figure_of(data, layout)
 
 
-def deal_value_figure(timeseries: pd.DataFrame, actor_ids: tuple[str, ...], names: dict[str, str],
-                      required: dict[str, bool], marks: Sequence[TimeMark | tuple[int, str, str]]) -> go.Figure:
+def deal_value_figure(
+    timeseries: pd.DataFrame,
+    actor_ids: tuple[str, ...],
+    names: dict[str, str],
+    required: dict[str, bool],
+    marks: Sequence[TimeMark | tuple[int, str, str]],
+) -> go.Figure:
     """Each actor's value of the deal on offer against its alternative to a deal (Singh's comparison), by week.
 
     One panel per actor, sharing the date axis and the utility scale. Between the two lines the area is
@@ -414,10 +532,13 @@ def deal_value_figure(timeseries: pd.DataFrame, actor_ids: tuple[str, ...], name
     """
     rows = len(actor_ids)
     height = 170 + 175 * rows
-    titles = [f"<b style='color:{colour_of(a)}'>{esc(names[a])}</b>{' (consent required)' if required[a] else ''}"
-              for a in actor_ids]
-    layout = layout_of("Deal on offer against each actor's alternative, week by week", height,
-                       top=64 + SUBPLOT_TITLE_ROOM)
+    titles = [
+        f"<b style='color:{colour_of(a)}'>{esc(names[a])}</b>{' (consent required)' if required[a] else ''}"
+        for a in actor_ids
+    ]
+    layout = layout_of(
+        "Deal on offer against each actor's alternative, week by week", height, top=64 + SUBPLOT_TITLE_ROOM
+    )
     layout.update(stacked_panels(rows, height, titles))
     timeline = Timeline.of(timeseries)
     x = timeline.x()
@@ -435,31 +556,81 @@ def deal_value_figure(timeseries: pd.DataFrame, actor_ids: tuple[str, ...], name
         on = dict(xaxis="x", yaxis=axis_ref(row), **x)
         first = row == 1
         # Fills: min(offer, alt) -> alt in red, then alt -> max(offer, alt) in green.
-        data.append(dict(type="scatter", y=rounded(np.minimum(offer, alternative)), mode="lines", line=dict(width=0),
-                         showlegend=False, hoverinfo="skip", **on))
-        data.append(dict(type="scatter", y=rounded(alternative), mode="lines", name="alternative to a deal (BATNA)",
-                         line=dict(color=INK, width=2, dash="dash"), fill="tonexty", fillcolor=LOSS_FILL,
-                         legendgroup="batna", showlegend=first,
-                         hovertemplate=f"{name}: alternative %{{y:.3f}}<extra></extra>", **on))
-        data.append(dict(type="scatter", y=rounded(np.maximum(offer, alternative)), mode="lines", line=dict(width=0),
-                         fill="tonexty", fillcolor=GAIN_FILL, name="deal worth more than the alternative",
-                         legendgroup="gain", showlegend=first, hoverinfo="skip", **on))
+        data.append(
+            dict(
+                type="scatter",
+                y=rounded(np.minimum(offer, alternative)),
+                mode="lines",
+                line=dict(width=0),
+                showlegend=False,
+                hoverinfo="skip",
+                **on,
+            )
+        )
+        data.append(
+            dict(
+                type="scatter",
+                y=rounded(alternative),
+                mode="lines",
+                name="alternative to a deal (BATNA)",
+                line=dict(color=INK, width=2, dash="dash"),
+                fill="tonexty",
+                fillcolor=LOSS_FILL,
+                legendgroup="batna",
+                showlegend=first,
+                hovertemplate=f"{name}: alternative %{{y:.3f}}<extra></extra>",
+                **on,
+            )
+        )
+        data.append(
+            dict(
+                type="scatter",
+                y=rounded(np.maximum(offer, alternative)),
+                mode="lines",
+                line=dict(width=0),
+                fill="tonexty",
+                fillcolor=GAIN_FILL,
+                name="deal worth more than the alternative",
+                legendgroup="gain",
+                showlegend=first,
+                hoverinfo="skip",
+                **on,
+            )
+        )
         if first:
             data.append(legend_swatch("deal worth less than the alternative", LOSS_FILL))
-        data.append(dict(type="scatter", y=rounded(offer), mode="lines",
-                         name="value of the deal on offer (actor's colour)",
-                         line=dict(color=colour_of(actor_id), width=3), legendgroup="offer", showlegend=first,
-                         hovertemplate=f"{name}: deal on offer %{{y:.3f}}<extra></extra>", **on))
+        data.append(
+            dict(
+                type="scatter",
+                y=rounded(offer),
+                mode="lines",
+                name="value of the deal on offer (actor's colour)",
+                line=dict(color=colour_of(actor_id), width=3),
+                legendgroup="offer",
+                showlegend=first,
+                hovertemplate=f"{name}: deal on offer %{{y:.3f}}<extra></extra>",
+                **on,
+            )
+        )
         if required[actor_id] and "reservation" in series:
-            data.append(dict(type="scatter", y=rounded(series["reservation"]), mode="lines",
-                             name="reservation: alternative + demand - stake (consent required)",
-                             legendgroup="reservation", showlegend=actor_id == first_required,
-                             line=dict(color=MUTED, width=1.5, dash="dot"),
-                             hovertemplate=f"{name}: reservation %{{y:.3f}}<extra></extra>", **on))
+            data.append(
+                dict(
+                    type="scatter",
+                    y=rounded(series["reservation"]),
+                    mode="lines",
+                    name="reservation: alternative + demand - stake (consent required)",
+                    legendgroup="reservation",
+                    showlegend=actor_id == first_required,
+                    line=dict(color=MUTED, width=1.5, dash="dot"),
+                    hovertemplate=f"{name}: reservation %{{y:.3f}}<extra></extra>",
+                    **on,
+                )
+            )
     pad = 0.05 * max(high - low, 0.1)
     for row in range(1, rows + 1):
-        layout[f"yaxis{row if row > 1 else ''}"].update(title=dict(text="utility (0-1)"),
-                                                          range=[round(low - pad, 3), round(high + pad, 3)])
+        layout[f"yaxis{row if row > 1 else ''}"].update(
+            title=dict(text="utility (0-1)"), range=[round(low - pad, 3), round(high + pad, 3)]
+        )
     shapes, badges = mark_layout(marks, above=SUBPLOT_TITLE_ROOM)
     layout["shapes"] = shade_layout(timeline.dates, zone, ZONE_FILL) + shapes
     layout["annotations"] += badges
@@ -477,26 +648,46 @@ def control_figure(timeseries: pd.DataFrame, marks: Sequence[TimeMark | tuple[in
     timeline = Timeline.of(timeseries)
     ceasefire = steps["ceasefire"].astype(bool).tolist()
     data = [legend_swatch("ceasefire in force", CEASEFIRE_FILL)] if any(ceasefire) else []
-    data.append(dict(type="scatter", **timeline.x(), y=rounded(steps["control"], 4),
-                     name="territory held by the government side", mode="lines", line=dict(color=INK, width=3),
-                     hovertemplate="government side holds %{y:.1%} of the territory<extra></extra>"))
-    data.append(dict(type="scatter", **timeline.x(), y=rounded(steps["win_probability"], 4),
-                     name="chance the government side prevails if the war goes on", mode="lines",
-                     line=dict(color=LOSS_LINE, width=2, dash="dash"),
-                     hovertemplate="chance the government side prevails: %{y:.1%}<extra></extra>"))
+    data.append(
+        dict(
+            type="scatter",
+            **timeline.x(),
+            y=rounded(steps["control"], 4),
+            name="territory held by the government side",
+            mode="lines",
+            line=dict(color=INK, width=3),
+            hovertemplate="government side holds %{y:.1%} of the territory<extra></extra>",
+        )
+    )
+    data.append(
+        dict(
+            type="scatter",
+            **timeline.x(),
+            y=rounded(steps["win_probability"], 4),
+            name="chance the government side prevails if the war goes on",
+            mode="lines",
+            line=dict(color=LOSS_LINE, width=2, dash="dash"),
+            hovertemplate="chance the government side prevails: %{y:.1%}<extra></extra>",
+        )
+    )
     layout = layout_of("Control of territory and the odds of the war", 400)
     shapes, badges = mark_layout(marks)
-    layout.update(shapes=shade_layout(timeline.dates, ceasefire, CEASEFIRE_FILL) + shapes, annotations=badges,
-                  hovermode="x unified", xaxis=date_axis(title=dict(text="date")),
-                  yaxis=dict(title=dict(text="share of territory / probability (%)"), range=[0, 1], tickformat=".0%"))
+    layout.update(
+        shapes=shade_layout(timeline.dates, ceasefire, CEASEFIRE_FILL) + shapes,
+        annotations=badges,
+        hovermode="x unified",
+        xaxis=date_axis(title=dict(text="date")),
+        yaxis=dict(title=dict(text="share of territory / probability (%)"), range=[0, 1], tickformat=".0%"),
+    )
     return figure_of(data, layout)
 
 
 # --- leverage ----------------------------------------------------------------------------------------
 
 
-def leverage_pairs(coercive: np.ndarray, inducement: np.ndarray, actor_ids: Sequence[str],
-                   names: dict[str, str]) -> list[tuple[int, int, str]]:
+def leverage_pairs(
+    coercive: np.ndarray, inducement: np.ndarray, actor_ids: Sequence[str], names: dict[str, str]
+) -> list[tuple[int, int, str]]:
     """The (i, j, label) pairs with any leverage at any step, in the cast's order."""
     pairs = []
     for i, a in enumerate(actor_ids):
@@ -506,51 +697,76 @@ def leverage_pairs(coercive: np.ndarray, inducement: np.ndarray, actor_ids: Sequ
     return pairs
 
 
-def leverage_over_time_figure(coercive: np.ndarray, inducement: np.ndarray, actor_ids: Sequence[str],
-                              names: dict[str, str], timeline: Timeline,
-                              marks: Sequence[TimeMark | tuple[int, str, str]]) -> go.Figure:
+def leverage_over_time_figure(
+    coercive: np.ndarray,
+    inducement: np.ndarray,
+    actor_ids: Sequence[str],
+    names: dict[str, str],
+    timeline: Timeline,
+    marks: Sequence[TimeMark | tuple[int, str, str]],
+) -> go.Figure:
     """Leverage of i over j by week, in Singh's two kinds: worsening j's alternative, sweetening j's deal.
 
     `coercive` and `inducement` are (steps, A, A) arrays: entry [t, i, j] is how far i's options can lower
     j's alternative, or raise j's value of the deal, at step t (utility units). Pairs with no leverage
     at any step are left out.
     """
-    pairs = leverage_pairs(coercive, inducement, actor_ids, names) or [
-        (i, j, f"{esc(names[a])} → {esc(names[b])}") for i, a in enumerate(actor_ids)
-        for j, b in enumerate(actor_ids) if i != j][:1]
+    pairs = (
+        leverage_pairs(coercive, inducement, actor_ids, names)
+        or [
+            (i, j, f"{esc(names[a])} → {esc(names[b])}")
+            for i, a in enumerate(actor_ids)
+            for j, b in enumerate(actor_ids)
+            if i != j
+        ][:1]
+    )
     labels = [label for _, _, label in pairs]
     top = float(max(np.max(coercive), np.max(inducement), 1e-4))
     height = 190 + 2 * (60 + 19 * len(pairs))
-    layout = layout_of("Leverage of each actor over each other, week by week (utility units)", height, legend=False,
-                       top=64 + SUBPLOT_TITLE_ROOM)
-    layout.update(stacked_panels(2, height, ["<b>coercive</b>: can worsen the other's alternative",
-                                             "<b>inducement</b>: can sweeten the other's deal"]))
+    layout = layout_of(
+        "Leverage of each actor over each other, week by week (utility units)",
+        height,
+        legend=False,
+        top=64 + SUBPLOT_TITLE_ROOM,
+    )
+    layout.update(
+        stacked_panels(
+            2,
+            height,
+            ["<b>coercive</b>: can worsen the other's alternative", "<b>inducement</b>: can sweeten the other's deal"],
+        )
+    )
     data = []
-    for row, (matrix, kind) in enumerate(((coercive, "can worsen the alternative by"),
-                                          (inducement, "can sweeten the deal by")), start=1):
-        data.append(dict(type="heatmap", xaxis="x", yaxis=axis_ref(row), **timeline.x(), y=labels,
-                         z=[rounded(matrix[:, i, j], 4) for i, j, _ in pairs], zmin=0, zmax=round(top, 4),
-                         colorscale="Blues", showscale=row == 1, name=kind, xgap=1, ygap=1,
-                         colorbar=dict(title=dict(text="utility", side="right"), len=0.9, thickness=14),
-                         hovertemplate=f"%{{y}}<br>%{{x}}<br>{kind}: %{{z:.3f}}<extra></extra>"))
-        layout[f"yaxis{row if row > 1 else ''}"].update(autorange="reversed", title=dict(text="who → whom"),
-                                                          tickfont=dict(size=11))
+    for row, (matrix, kind) in enumerate(
+        ((coercive, "can worsen the alternative by"), (inducement, "can sweeten the deal by")), start=1
+    ):
+        data.append(
+            dict(
+                type="heatmap",
+                xaxis="x",
+                yaxis=axis_ref(row),
+                **timeline.x(),
+                y=labels,
+                z=[rounded(matrix[:, i, j], 4) for i, j, _ in pairs],
+                zmin=0,
+                zmax=round(top, 4),
+                colorscale="Blues",
+                showscale=row == 1,
+                name=kind,
+                xgap=1,
+                ygap=1,
+                colorbar=dict(title=dict(text="utility", side="right"), len=0.9, thickness=14),
+                hovertemplate=f"%{{y}}<br>%{{x}}<br>{kind}: %{{z:.3f}}<extra></extra>",
+            )
+        )
+        layout[f"yaxis{row if row > 1 else ''}"].update(
+            autorange="reversed", title=dict(text="who → whom"), tickfont=dict(size=11)
+        )
     shapes, badges = mark_layout(marks, above=SUBPLOT_TITLE_ROOM)
     layout["shapes"] = shapes
     layout["annotations"] += badges
     layout["xaxis"]["title"] = dict(text="date")
     return figure_of(data, layout)
-
-
-def leverage_figure(history: np.ndarray, actor_ids: tuple[str, ...], names: dict[str, str], dates: Sequence[str],
-                    marks: Sequence[TimeMark | tuple[int, str, str]] = (),
-                    coercive: np.ndarray | None = None) -> go.Figure:
-    """The leverage matrix over time. `history` is (steps, A, A) total leverage (coercive + inducement);
-    given `coercive` too, the two kinds are shown apart, else the total is shown as inducement-free."""
-    history = np.asarray(history, dtype=float)
-    coercive_part = np.asarray(coercive, dtype=float) if coercive is not None else history
-    inducement_part = history - coercive_part if coercive is not None else np.zeros_like(history)
-    return leverage_over_time_figure(coercive_part, inducement_part, actor_ids, names, Timeline(tuple(dates)), marks)
 
 
 def leverage_arrays(timeseries: pd.DataFrame, actor_ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -574,8 +790,10 @@ def leverage_arrays(timeseries: pd.DataFrame, actor_ids: Sequence[str]) -> tuple
 def _issue_title(issue_id: str, issue: Any, lines: int = 2) -> str:
     """An issue's axis title: its name, then what 0 and 1 mean (on one line, or two for a vertical axis)."""
     joint = "<br>" if lines > 2 else ", "
-    return (f"{esc(issue_id.replace('_', ' '))}<br><span style='font-size:11px'>0 = {esc(issue.low)}{joint}"
-            f"1 = {esc(issue.high)}</span>")
+    return (
+        f"{esc(issue_id.replace('_', ' '))}<br><span style='font-size:11px'>0 = {esc(issue.low)}{joint}"
+        f"1 = {esc(issue.high)}</span>"
+    )
 
 
 def _label_positions(points: Sequence[tuple[float, float]]) -> list[str]:
@@ -588,8 +806,9 @@ def _label_positions(points: Sequence[tuple[float, float]]) -> list[str]:
     return positions
 
 
-def issue_space_figure(timeseries: pd.DataFrame, scenario: Any, ideal: np.ndarray,
-                       salience: np.ndarray, free: np.ndarray) -> go.Figure:
+def issue_space_figure(
+    timeseries: pd.DataFrame, scenario: Any, ideal: np.ndarray, salience: np.ndarray, free: np.ndarray
+) -> go.Figure:
     """Ideal points, the war's two outcomes and the path of the proposals, in the plane of the two
     most salient issues (issues a side refuses to link count half)."""
     issue_ids = list(scenario.issues)
@@ -602,45 +821,88 @@ def issue_space_figure(timeseries: pd.DataFrame, scenario: Any, ideal: np.ndarra
     data: list[dict] = []
     battlefield = getattr(scenario, "battlefield", None)
     if battlefield is not None:
-        for outcome, label in ((battlefield.government_victory, "if the government side wins the war"),
-                               (battlefield.opposition_victory, "if the opposition side wins the war")):
-            data.append(dict(type="scatter", x=[outcome.get(first, 0.5)], y=[outcome.get(second, 0.5)],
-                             mode="markers", name=label,
-                             marker=dict(symbol="diamond-open", size=13, color=MUTED, line=dict(width=2)),
-                             hovertemplate=f"{label}<br>%{{x:.2f}}, %{{y:.2f}}<extra></extra>"))
-    data.append(dict(type="scatter", x=[scenario.issues[first].status_quo], y=[scenario.issues[second].status_quo],
-                     mode="markers", name="status quo (no deal)",
-                     marker=dict(symbol="square-open", size=12, color=INK, line=dict(width=2)),
-                     hovertemplate="status quo<br>%{x:.2f}, %{y:.2f}<extra></extra>"))
-    data.append(dict(
-        type="scatter", x=rounded(steps[f"proposal_{first}"]), y=rounded(steps[f"proposal_{second}"]),
-        mode="lines+markers", name="proposal on the table, week by week", line=dict(color="#444", width=1.5),
-        marker=dict(size=6, color=list(range(len(steps))), colorscale=[[0, "#d5dbe0"], [1, "#222"]],
-                    showscale=False),
-        customdata=steps["date"].tolist(),
-        hovertemplate="proposal on %{customdata}<br>%{x:.2f}, %{y:.2f}<extra></extra>"))
+        for outcome, label in (
+            (battlefield.government_victory, "if the government side wins the war"),
+            (battlefield.opposition_victory, "if the opposition side wins the war"),
+        ):
+            data.append(
+                dict(
+                    type="scatter",
+                    x=[outcome.get(first, 0.5)],
+                    y=[outcome.get(second, 0.5)],
+                    mode="markers",
+                    name=label,
+                    marker=dict(symbol="diamond-open", size=13, color=MUTED, line=dict(width=2)),
+                    hovertemplate=f"{label}<br>%{{x:.2f}}, %{{y:.2f}}<extra></extra>",
+                )
+            )
+    data.append(
+        dict(
+            type="scatter",
+            x=[scenario.issues[first].status_quo],
+            y=[scenario.issues[second].status_quo],
+            mode="markers",
+            name="status quo (no deal)",
+            marker=dict(symbol="square-open", size=12, color=INK, line=dict(width=2)),
+            hovertemplate="status quo<br>%{x:.2f}, %{y:.2f}<extra></extra>",
+        )
+    )
+    data.append(
+        dict(
+            type="scatter",
+            x=rounded(steps[f"proposal_{first}"]),
+            y=rounded(steps[f"proposal_{second}"]),
+            mode="lines+markers",
+            name="proposal on the table, week by week",
+            line=dict(color="#444", width=1.5),
+            marker=dict(
+                size=6, color=list(range(len(steps))), colorscale=[[0, "#d5dbe0"], [1, "#222"]], showscale=False
+            ),
+            customdata=steps["date"].tolist(),
+            hovertemplate="proposal on %{customdata}<br>%{x:.2f}, %{y:.2f}<extra></extra>",
+        )
+    )
     deal_rows = steps[steps["deal"].astype(bool)]
     if len(deal_rows):
-        data.append(dict(
-            type="scatter", x=[round(float(deal_rows[f"proposal_{first}"].iloc[0]), 3)],
-            y=[round(float(deal_rows[f"proposal_{second}"].iloc[0]), 3)], mode="markers", name="the deal",
-            marker=dict(symbol="star", size=20, color="#f1c40f", line=dict(color="#333", width=1)),
-            customdata=[str(deal_rows["date"].iloc[0])],
-            hovertemplate="deal of %{customdata}<br>%{x:.2f}, %{y:.2f}<extra></extra>"))
+        data.append(
+            dict(
+                type="scatter",
+                x=[round(float(deal_rows[f"proposal_{first}"].iloc[0]), 3)],
+                y=[round(float(deal_rows[f"proposal_{second}"].iloc[0]), 3)],
+                mode="markers",
+                name="the deal",
+                marker=dict(symbol="star", size=20, color="#f1c40f", line=dict(color="#333", width=1)),
+                customdata=[str(deal_rows["date"].iloc[0])],
+                hovertemplate="deal of %{customdata}<br>%{x:.2f}, %{y:.2f}<extra></extra>",
+            )
+        )
     names = [esc(scenario.actors[a].name) for a in actor_ids]
     points = [(round(float(ideal[a, f]), 3), round(float(ideal[a, s]), 3)) for a in range(len(actor_ids))]
-    data.append(dict(
-        type="scatter", x=[x for x, _ in points], y=[y for _, y in points],
-        mode="markers+text", text=names, textposition=_label_positions(points), name="ideal point of each actor",
-        textfont=dict(size=12, color=[colour_of(a) for a in actor_ids]),
-        marker=dict(size=15, color=[colour_of(a) for a in actor_ids], line=dict(color="white", width=1)),
-        hovertemplate="%{text}: ideal point<br>%{x:.2f}, %{y:.2f}<extra></extra>"))
-    layout = layout_of(f"Where each actor wants {esc(first.replace('_', ' '))} and "
-                       f"{esc(second.replace('_', ' '))}, and where the proposals went", 560)
-    layout["xaxis"] = dict(title=dict(text=_issue_title(first, scenario.issues[first])), range=[-0.08, 1.08],
-                           zeroline=False)
-    layout["yaxis"] = dict(title=dict(text=_issue_title(second, scenario.issues[second], lines=3)),
-                           range=[-0.08, 1.12], zeroline=False)
+    data.append(
+        dict(
+            type="scatter",
+            x=[x for x, _ in points],
+            y=[y for _, y in points],
+            mode="markers+text",
+            text=names,
+            textposition=_label_positions(points),
+            name="ideal point of each actor",
+            textfont=dict(size=12, color=[colour_of(a) for a in actor_ids]),
+            marker=dict(size=15, color=[colour_of(a) for a in actor_ids], line=dict(color="white", width=1)),
+            hovertemplate="%{text}: ideal point<br>%{x:.2f}, %{y:.2f}<extra></extra>",
+        )
+    )
+    layout = layout_of(
+        f"Where each actor wants {esc(first.replace('_', ' '))} and "
+        f"{esc(second.replace('_', ' '))}, and where the proposals went",
+        560,
+    )
+    layout["xaxis"] = dict(
+        title=dict(text=_issue_title(first, scenario.issues[first])), range=[-0.08, 1.08], zeroline=False
+    )
+    layout["yaxis"] = dict(
+        title=dict(text=_issue_title(second, scenario.issues[second], lines=3)), range=[-0.08, 1.12], zeroline=False
+    )
     return figure_of(data, layout)
 
 
@@ -648,21 +910,35 @@ ISSUE_DASHES = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot"]
 ISSUE_COLOURS = ["#222222", "#6c5b7b", "#c06c84", "#355c7d", "#99b898", "#f8b195"]
 
 
-def proposals_figure(timeseries: pd.DataFrame, scenario: Any,
-                     marks: Sequence[TimeMark | tuple[int, str, str]]) -> go.Figure:
+def proposals_figure(
+    timeseries: pd.DataFrame, scenario: Any, marks: Sequence[TimeMark | tuple[int, str, str]]
+) -> go.Figure:
     """The proposal on each issue over time (0 and 1 are the issue's two ends)."""
     steps = _step_rows(timeseries)
     timeline = Timeline.of(timeseries)
     data = []
     for k, (issue_id, issue) in enumerate(scenario.issues.items()):
         label = esc(issue_id.replace("_", " "))
-        data.append(dict(type="scatter", **timeline.x(), y=rounded(steps[f"proposal_{issue_id}"]), mode="lines",
-                         name=f"{label} (0 = {esc(issue.low)}, 1 = {esc(issue.high)})",
-                         line=dict(color=ISSUE_COLOURS[k % len(ISSUE_COLOURS)],
-                                   dash=ISSUE_DASHES[k % len(ISSUE_DASHES)], width=2.5),
-                         hovertemplate=f"{label}: %{{y:.2f}}<extra></extra>"))
+        data.append(
+            dict(
+                type="scatter",
+                **timeline.x(),
+                y=rounded(steps[f"proposal_{issue_id}"]),
+                mode="lines",
+                name=f"{label} (0 = {esc(issue.low)}, 1 = {esc(issue.high)})",
+                line=dict(
+                    color=ISSUE_COLOURS[k % len(ISSUE_COLOURS)], dash=ISSUE_DASHES[k % len(ISSUE_DASHES)], width=2.5
+                ),
+                hovertemplate=f"{label}: %{{y:.2f}}<extra></extra>",
+            )
+        )
     layout = layout_of("The proposal on each issue, week by week", 380 + 22 * len(scenario.issues))
     shapes, badges = mark_layout(marks)
-    layout.update(shapes=shapes, annotations=badges, hovermode="x unified", xaxis=date_axis(title=dict(text="date")),
-                  yaxis=dict(title=dict(text="position on the issue (0 to 1)"), range=[-0.05, 1.05]))
+    layout.update(
+        shapes=shapes,
+        annotations=badges,
+        hovermode="x unified",
+        xaxis=date_axis(title=dict(text="date")),
+        yaxis=dict(title=dict(text="position on the issue (0 to 1)"), range=[-0.05, 1.05]),
+    )
     return figure_of(data, layout)

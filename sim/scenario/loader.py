@@ -31,7 +31,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from sim.schema import Scenario
+from sim.scenario.schema import Scenario
 
 MAX_FILE_BYTES = 1_000_000  # a shipped scenario is under 10 kB
 MAX_NODES = 20_000  # values after alias expansion; a shipped scenario has a few hundred
@@ -52,8 +52,16 @@ class ScenarioError(Exception):
     ``FILE[:LINE[:COLUMN]]: [field 'PATH': ]MESSAGE[ Hint: HINT]``.
     """
 
-    def __init__(self, file: str, message: str, *, line: int | None = None, column: int | None = None,
-                 field_path: str = "", hint: str = "") -> None:
+    def __init__(
+        self,
+        file: str,
+        message: str,
+        *,
+        line: int | None = None,
+        column: int | None = None,
+        field_path: str = "",
+        hint: str = "",
+    ) -> None:
         self.file = file
         self.line = line
         self.column = column
@@ -88,7 +96,8 @@ def printable(text: str) -> str:
     or reach the terminal as a command.
     """
     return "".join(
-        char if char == " " or unicodedata.category(char)[0] not in "CZ"
+        char
+        if char == " " or unicodedata.category(char)[0] not in "CZ"
         else char.encode("unicode_escape").decode("ascii")
         for char in text
     )
@@ -113,8 +122,11 @@ class LoadedScenario:
 
     def provenance(self) -> dict[str, Any]:
         """The files this scenario is made of, with their hashes, so a reader can verify which produced a result."""
-        return {"file": self.path.name, "sha256": self.sha256,
-                "extends": [{"file": parent.name, "sha256": digest} for parent, digest in self.parents]}
+        return {
+            "file": self.path.name,
+            "sha256": self.sha256,
+            "extends": [{"file": parent.name, "sha256": digest} for parent, digest in self.parents],
+        }
 
 
 _Parser: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 30x faster
@@ -137,7 +149,8 @@ for _loader in (_ScenarioYaml, _ScenarioYamlPure):
         for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.copy().items()
     }
     _loader.add_implicit_resolver(
-        "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+        "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+    )
 
 _YAML = "tag:yaml.org,2002:"
 _SCALAR_CONSTRUCTORS = {
@@ -236,8 +249,11 @@ class _Composer:
             if isinstance(event, yaml.DocumentStartEvent):
                 documents += 1
                 if documents > 1:
-                    raise self.fail("the file holds more than one YAML document (a second `---`)",
-                                    event.start_mark, hint="keep one scenario per file.")
+                    raise self.fail(
+                        "the file holds more than one YAML document (a second `---`)",
+                        event.start_mark,
+                        hint="keep one scenario per file.",
+                    )
                 continue
             if isinstance(event, (yaml.StreamStartEvent, yaml.DocumentEndEvent)):
                 continue
@@ -280,8 +296,12 @@ class _Composer:
                 is_mapping = isinstance(event, yaml.MappingStartEvent)
                 self._check_collection_tag(event, path, is_mapping)
                 if len(stack) >= MAX_DEPTH:
-                    raise self.fail(f"lists and mappings are nested more than {MAX_DEPTH} levels deep",
-                                    event.start_mark, path, "a scenario needs only a few levels; check the brackets.")
+                    raise self.fail(
+                        f"lists and mappings are nested more than {MAX_DEPTH} levels deep",
+                        event.start_mark,
+                        path,
+                        "a scenario needs only a few levels; check the brackets.",
+                    )
                 stack.append(_Open({} if is_mapping else [], path, event.anchor))
 
     def _child_path(self, top: _Open | None) -> FieldPath:
@@ -304,10 +324,18 @@ class _Composer:
         self.total += values
         if self.total > MAX_NODES:
             if self.aliases_used:
-                raise self.fail(f"the document expands to more than {MAX_NODES} values", mark, path,
-                                "remove repeated or nested aliases (&anchor / *alias); a scenario is small.")
-            raise self.fail(f"the document has more than {MAX_NODES} values", mark, path,
-                            "a scenario has a few hundred; check that this is the file you meant.")
+                raise self.fail(
+                    f"the document expands to more than {MAX_NODES} values",
+                    mark,
+                    path,
+                    "remove repeated or nested aliases (&anchor / *alias); a scenario is small.",
+                )
+            raise self.fail(
+                f"the document has more than {MAX_NODES} values",
+                mark,
+                path,
+                "a scenario has a few hundred; check that this is the file you meant.",
+            )
 
     def _take_key(self, top: _Open, event: Any) -> None:
         path = top.path
@@ -315,16 +343,28 @@ class _Composer:
             raise self.fail("keys must be plain names, not lists, mappings or aliases", event.start_mark, path)
         self._count(1, event.start_mark, path)
         if event.tag is None and event.implicit[0] and event.value == "<<":
-            raise self.fail("merge keys (<<) are not supported", event.start_mark, path,
-                            "write the values out, or use `extends:` to reuse another scenario.")
+            raise self.fail(
+                "merge keys (<<) are not supported",
+                event.start_mark,
+                path,
+                "write the values out, or use `extends:` to reuse another scenario.",
+            )
         key = self._scalar(event, path)
         if not isinstance(key, (str, int)) or isinstance(key, bool):
-            raise self.fail(f"keys must be plain names, not {shown(key)}", event.start_mark, path,
-                            "put a key that looks like a number, date or true/false in quotes.")
+            raise self.fail(
+                f"keys must be plain names, not {shown(key)}",
+                event.start_mark,
+                path,
+                "put a key that looks like a number, date or true/false in quotes.",
+            )
         key = str(key)
         if key in top.value:
-            raise self.fail(f"duplicate key {shown(key)} (first given on line {top.key_lines[key]})",
-                            event.start_mark, (*path, key), "give each key once.")
+            raise self.fail(
+                f"duplicate key {shown(key)} (first given on line {top.key_lines[key]})",
+                event.start_mark,
+                (*path, key),
+                "give each key once.",
+            )
         top.key_lines[key] = event.start_mark.line + 1
         top.key = key
         top.key_mark = event.start_mark
@@ -342,10 +382,15 @@ class _Composer:
         try:
             return constructor(_CONSTRUCTOR, node)
         except Exception:  # e.g. 2016-02-30, `!!int 1.5`: any failure is a bad value
-            kind = {"timestamp": "date", "int": "whole number", "float": "number"}.get(tag.removeprefix(_YAML),
-                                                                                   tag.removeprefix(_YAML))
-            raise self.fail(f"cannot read {shown(event.value)} as a {kind}", event.start_mark, path,
-                            "write dates as YYYY-MM-DD (a real date) and numbers as plain numbers.") from None
+            kind = {"timestamp": "date", "int": "whole number", "float": "number"}.get(
+                tag.removeprefix(_YAML), tag.removeprefix(_YAML)
+            )
+            raise self.fail(
+                f"cannot read {shown(event.value)} as a {kind}",
+                event.start_mark,
+                path,
+                "write dates as YYYY-MM-DD (a real date) and numbers as plain numbers.",
+            ) from None
 
     def _check_collection_tag(self, event: Any, path: FieldPath, is_mapping: bool) -> None:
         expected = _YAML + ("map" if is_mapping else "seq")
@@ -357,10 +402,18 @@ class _Composer:
         if event.anchor in self.anchors:
             return self.anchors[event.anchor]
         if any(frame.anchor == event.anchor for frame in stack):
-            raise self.fail(f"the alias *{printable(event.anchor)} is used inside the value it names",
-                            event.start_mark, path, "an alias cannot contain itself.")
-        raise self.fail(f"unknown alias *{printable(event.anchor)}", event.start_mark, path,
-                        "define the anchor (&name) before using it.")
+            raise self.fail(
+                f"the alias *{printable(event.anchor)} is used inside the value it names",
+                event.start_mark,
+                path,
+                "an alias cannot contain itself.",
+            )
+        raise self.fail(
+            f"unknown alias *{printable(event.anchor)}",
+            event.start_mark,
+            path,
+            "define the anchor (&name) before using it.",
+        )
 
     def _syntax_error(self, error: yaml.MarkedYAMLError) -> ScenarioError:
         mark = error.problem_mark or error.context_mark
@@ -377,9 +430,13 @@ class _Composer:
         if index is not None:
             line = self.text.count("\n", 0, index) + 1
             column = index - (self.text.rfind("\n", 0, index) + 1) + 1
-        return ScenarioError(self.file, f"not valid YAML: the character U+{error.character:04X} is not allowed "
-                             f"({error.reason})", line=line, column=column,
-                             hint="remove it; a scenario is plain text.")
+        return ScenarioError(
+            self.file,
+            f"not valid YAML: the character U+{error.character:04X} is not allowed ({error.reason})",
+            line=line,
+            column=column,
+            hint="remove it; a scenario is plain text.",
+        )
 
     def _tab_near(self, mark: Any) -> bool:
         lines = self.text.split("\n", mark.line + 1)
@@ -412,8 +469,9 @@ def read_bytes(path: Path) -> bytes:
     try:
         info = path.stat()
     except FileNotFoundError:
-        raise ScenarioError(file, "file not found",
-                            hint="check the path; `python cli.py list` shows the shipped scenarios.") from None
+        raise ScenarioError(
+            file, "file not found", hint="check the path; `python cli.py list` shows the shipped scenarios."
+        ) from None
     except OSError as error:
         raise ScenarioError(file, f"cannot read the file: {error.strerror or error}") from None
     except ValueError:  # e.g. a NUL character in the path
@@ -421,10 +479,14 @@ def read_bytes(path: Path) -> bytes:
     if stat.S_ISDIR(info.st_mode):
         raise ScenarioError(file, "is a folder, not a scenario file")
     if not stat.S_ISREG(info.st_mode):
-        raise ScenarioError(file, "is not a regular file (a device, pipe or socket)",
-                            hint="give the path of a .yaml file.")
-    too_big = ScenarioError(file, f"file is larger than the {MAX_FILE_BYTES} bytes a scenario may have",
-                            hint="a scenario is a short text file; check that this is the file you meant.")
+        raise ScenarioError(
+            file, "is not a regular file (a device, pipe or socket)", hint="give the path of a .yaml file."
+        )
+    too_big = ScenarioError(
+        file,
+        f"file is larger than the {MAX_FILE_BYTES} bytes a scenario may have",
+        hint="a scenario is a short text file; check that this is the file you meant.",
+    )
     if info.st_size > MAX_FILE_BYTES:
         raise too_big
     try:
@@ -445,9 +507,14 @@ def read_text(path: Path) -> str:
     except UnicodeDecodeError as error:
         line_start = data.rfind(b"\n", 0, error.start) + 1
         line = data.count(b"\n", 0, error.start) + 1
-        column = len(data[line_start: error.start].decode("utf-8", errors="replace")) + 1
-        raise ScenarioError(str(path), f"the file is not valid UTF-8 text (byte 0x{data[error.start]:02x})",
-                            line=line, column=column, hint="save the file as UTF-8.") from None
+        column = len(data[line_start : error.start].decode("utf-8", errors="replace")) + 1
+        raise ScenarioError(
+            str(path),
+            f"the file is not valid UTF-8 text (byte 0x{data[error.start]:02x})",
+            line=line,
+            column=column,
+            hint="save the file as UTF-8.",
+        ) from None
     return text.removeprefix("\ufeff")
 
 
@@ -458,13 +525,19 @@ def read_yaml(path: Path) -> tuple[dict[str, Any], dict[FieldPath, Location]]:
     composer = _Composer(text, file)
     document = composer.compose()
     if document is None:
-        raise ScenarioError(file, "the file is empty", line=1, column=1,
-                            hint="a scenario needs at least name, time, issues and actors.")
+        raise ScenarioError(
+            file, "the file is empty", line=1, column=1, hint="a scenario needs at least name, time, issues and actors."
+        )
     if not isinstance(document, dict):
         line, column = composer.locations.get((), (file, 1, 1))[1:]
         kind = "list" if isinstance(document, list) else "single value"
-        raise ScenarioError(file, f"the top level must be a mapping of fields, not a {kind}",
-                            line=line, column=column, hint="start with `name: ...` on the first line.")
+        raise ScenarioError(
+            file,
+            f"the top level must be a mapping of fields, not a {kind}",
+            line=line,
+            column=column,
+            hint="start with `name: ...` on the first line.",
+        )
     return document, composer.locations
 
 
@@ -495,17 +568,36 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[
     parent = (path.parent / parent_name).resolve()
     if parent in chain or parent == path.resolve():
         cycle = " -> ".join(p.name for p in (*chain, path.resolve(), parent))
-        raise ScenarioError(file, f"`extends:` makes a cycle ({cycle})", line=line, column=column,
-                            field_path="extends", hint="a scenario cannot extend itself, directly or not.")
+        raise ScenarioError(
+            file,
+            f"`extends:` makes a cycle ({cycle})",
+            line=line,
+            column=column,
+            field_path="extends",
+            hint="a scenario cannot extend itself, directly or not.",
+        )
     if len(chain) >= MAX_EXTENDS_DEPTH:
-        raise ScenarioError(file, f"`extends:` chain deeper than {MAX_EXTENDS_DEPTH}", line=line, column=column,
-                            field_path="extends")
+        raise ScenarioError(
+            file, f"`extends:` chain deeper than {MAX_EXTENDS_DEPTH}", line=line, column=column, field_path="extends"
+        )
     if not parent.exists():
-        raise ScenarioError(file, f"parent scenario {shown(parent_name)} not found", line=line, column=column,
-                            field_path="extends", hint="the path is relative to this file's folder.")
+        raise ScenarioError(
+            file,
+            f"parent scenario {shown(parent_name)} not found",
+            line=line,
+            column=column,
+            field_path="extends",
+            hint="the path is relative to this file's folder.",
+        )
     if not parent.is_file():
-        raise ScenarioError(file, f"parent scenario {shown(parent_name)} is not a regular file", line=line,
-                            column=column, field_path="extends", hint="name a .yaml scenario file.")
+        raise ScenarioError(
+            file,
+            f"parent scenario {shown(parent_name)} is not a regular file",
+            line=line,
+            column=column,
+            field_path="extends",
+            hint="name a .yaml scenario file.",
+        )
     parent_document, parent_locations, ancestors = _resolve(parent, (*chain, path.resolve()))
     merged_locations = {**parent_locations, **locations}
     return deep_merge(parent_document, document), merged_locations, [parent, *ancestors]
@@ -519,8 +611,9 @@ def locate(locations: dict[FieldPath, Location], path: FieldPath, default_file: 
     return (default_file, 1, 1)
 
 
-def _error_at(locations: dict[FieldPath, Location], path: FieldPath, file: str, message: str,
-              hint: str = "") -> ScenarioError:
+def _error_at(
+    locations: dict[FieldPath, Location], path: FieldPath, file: str, message: str, hint: str = ""
+) -> ScenarioError:
     where = locate(locations, path, file)
     return ScenarioError(where[0], message, line=where[1], column=where[2], field_path=dotted(path), hint=hint)
 
@@ -587,19 +680,30 @@ def check_references(scenario: Scenario, locations: dict[FieldPath, Location], f
     actors = set(scenario.actors)
     for key, names, limit in (("actors", actors, MAX_ACTORS), ("issues", issues, MAX_ISSUES)):
         if len(names) > limit:
-            raise _error_at(locations, (key,), file, f"{len(names)} {key}, more than the {limit} a scenario may have",
-                            "the model's cost grows with their number; split the question into smaller scenarios.")
+            raise _error_at(
+                locations,
+                (key,),
+                file,
+                f"{len(names)} {key}, more than the {limit} a scenario may have",
+                "the model's cost grows with their number; split the question into smaller scenarios.",
+            )
     try:
         scenario.time.end  # noqa: B018 - a date past year 9999 cannot be represented
     except OverflowError:
-        raise _error_at(locations, ("time", "start"), file,
-                        f"the scenario would end after the year 9999 ({scenario.time.steps} {scenario.time.step}s "
-                        f"from {scenario.time.start})", "check time.start and time.steps.") from None
+        raise _error_at(
+            locations,
+            ("time", "start"),
+            file,
+            f"the scenario would end after the year 9999 ({scenario.time.steps} {scenario.time.step}s "
+            f"from {scenario.time.start})",
+            "check time.start and time.steps.",
+        ) from None
 
     def need_issue(name: str, path: FieldPath) -> None:
         if name not in issues:
-            raise _error_at(locations, path, file, f"unknown issue {shown(name)}",
-                            f"issues defined: {listing(issues)}.")
+            raise _error_at(
+                locations, path, file, f"unknown issue {shown(name)}", f"issues defined: {listing(issues)}."
+            )
 
     for actor_id, actor in scenario.actors.items():
         for key in actor.position:
@@ -610,56 +714,100 @@ def check_references(scenario: Scenario, locations: dict[FieldPath, Location], f
             need_issue(key, ("actors", actor_id, "linkage_refused", index))
         for key, weight in actor.salience.items():
             if weight > 0 and key not in actor.position:
-                raise _error_at(locations, ("actors", actor_id, "position"), file,
-                                f"no ideal point for issue {shown(key)}, which has positive salience",
-                                f"add `{key}: <0..1>` to the position.")
+                raise _error_at(
+                    locations,
+                    ("actors", actor_id, "position"),
+                    file,
+                    f"no ideal point for issue {shown(key)}, which has positive salience",
+                    f"add `{key}: <0..1>` to the position.",
+                )
         if actor.patron is not None and actor.patron not in actors:
-            raise _error_at(locations, ("actors", actor_id, "patron"), file, f"unknown actor {shown(actor.patron)}",
-                            f"actors defined: {listing(actors)}.")
+            raise _error_at(
+                locations,
+                ("actors", actor_id, "patron"),
+                file,
+                f"unknown actor {shown(actor.patron)}",
+                f"actors defined: {listing(actors)}.",
+            )
         if actor.patron == actor_id:
             raise _error_at(locations, ("actors", actor_id, "patron"), file, "an actor cannot be its own patron")
         if actor.min_demand > actor.demand:
-            raise _error_at(locations, ("actors", actor_id, "min_demand"), file,
-                            f"min_demand ({actor.min_demand}) is above demand ({actor.demand})",
-                            "softening lowers demand down to min_demand.")
+            raise _error_at(
+                locations,
+                ("actors", actor_id, "min_demand"),
+                file,
+                f"min_demand ({actor.min_demand}) is above demand ({actor.demand})",
+                "softening lowers demand down to min_demand.",
+            )
     if not any(actor.consent_required for actor in scenario.actors.values()):
-        raise _error_at(locations, ("actors",), file, "no actor has consent_required: true",
-                        "mark the parties whose consent a deal needs (at least one).")
+        raise _error_at(
+            locations,
+            ("actors",),
+            file,
+            "no actor has consent_required: true",
+            "mark the parties whose consent a deal needs (at least one).",
+        )
     if scenario.battlefield is not None:
         for key in ("government_victory", "opposition_victory"):
             outcome = getattr(scenario.battlefield, key)
             for issue in outcome:
                 need_issue(issue, ("battlefield", key, issue))
             for issue in issues - set(outcome):
-                raise _error_at(locations, ("battlefield", key), file, f"no outcome given for issue {shown(issue)}",
-                                f"add `{issue}: <0..1>`.")
+                raise _error_at(
+                    locations,
+                    ("battlefield", key),
+                    file,
+                    f"no outcome given for issue {shown(issue)}",
+                    f"add `{issue}: <0..1>`.",
+                )
     option_names = set(type(next(iter(scenario.actors.values())).options).model_fields)
     for event_id, event in scenario.events.items():
         base = ("events", event_id)
         if event.actor is None and event.action != "start_ceasefire":
-            raise _error_at(locations, base, file, f"action '{event.action}' needs an actor",
-                            "add `actor: <id>`.")
+            raise _error_at(locations, base, file, f"action '{event.action}' needs an actor", "add `actor: <id>`.")
         if event.actor is not None and event.actor not in actors:
-            raise _error_at(locations, (*base, "actor"), file, f"unknown actor {shown(event.actor)}",
-                            f"actors defined: {listing(actors)}.")
+            raise _error_at(
+                locations,
+                (*base, "actor"),
+                file,
+                f"unknown actor {shown(event.actor)}",
+                f"actors defined: {listing(actors)}.",
+            )
         if event.action in {"enable_option", "disable_option"} and event.option not in option_names:
-            raise _error_at(locations, (*base, "option"), file, f"unknown or missing option {shown(event.option)}",
-                            f"options: {', '.join(sorted(option_names))}.")
+            raise _error_at(
+                locations,
+                (*base, "option"),
+                file,
+                f"unknown or missing option {shown(event.option)}",
+                f"options: {', '.join(sorted(option_names))}.",
+            )
         if isinstance(event.at, dt.date):
             if not scenario.time.start <= event.at < scenario.time.end:
-                raise _error_at(locations, (*base, "at"), file,
-                                f"date {event.at} is outside the scenario ({scenario.time.start} to "
-                                f"{scenario.time.end}, exclusive)", "move the event or change time.steps.")
+                raise _error_at(
+                    locations,
+                    (*base, "at"),
+                    file,
+                    f"date {event.at} is outside the scenario ({scenario.time.start} to "
+                    f"{scenario.time.end}, exclusive)",
+                    "move the event or change time.steps.",
+                )
         elif not 0 <= event.at < scenario.time.steps:
-            raise _error_at(locations, (*base, "at"), file,
-                            f"step {event.at} is outside the scenario (0 to {scenario.time.steps - 1})")
+            raise _error_at(
+                locations,
+                (*base, "at"),
+                file,
+                f"step {event.at} is outside the scenario (0 to {scenario.time.steps - 1})",
+            )
     talks = scenario.time.talks_start
     if talks is not None:
         talks_step = scenario.time.first_step_from(talks)
         if not 0 <= talks_step < scenario.time.steps:
-            raise _error_at(locations, ("time", "talks_start"), file,
-                            f"talks_start {talks} is outside the scenario "
-                            f"({scenario.time.start} to {scenario.time.end})")
+            raise _error_at(
+                locations,
+                ("time", "talks_start"),
+                file,
+                f"talks_start {talks} is outside the scenario ({scenario.time.start} to {scenario.time.end})",
+            )
     if scenario.battlefield is None and any(
         event.action in {"withdraw_air", "return_forces", "escalate", "spoil", "start_ceasefire"}
         for event in scenario.events.values()
@@ -678,13 +826,14 @@ def load_scenario(path: str | Path) -> LoadedScenario:
         raise _from_validation_error(error, locations, file) from None
     check_references(scenario, locations, file)
     if scenario.uncertain:
-        from sim.uncertainty import check_uncertain  # late: it loads scipy.stats, a second of start-up
+        from sim.scenario.uncertainty import check_uncertain  # late: it loads scipy.stats, a second of start-up
 
         check_uncertain(scenario, locations, file, _error_at)
     digest = hashlib.sha256(read_bytes(path)).hexdigest()
     parents = [(parent, hashlib.sha256(read_bytes(parent)).hexdigest()) for parent in ancestors]
-    return LoadedScenario(scenario=scenario, path=path, sha256=digest, locations=locations, raw=document,
-                          parents=parents)
+    return LoadedScenario(
+        scenario=scenario, path=path, sha256=digest, locations=locations, raw=document, parents=parents
+    )
 
 
 def scenario_from_mapping(document: dict[str, Any], name: str = "<mapping>") -> Scenario:

@@ -52,16 +52,18 @@ def softened_demand(demand: Array, min_demand: Array, soften_rate: Array, wants_
     return np.where(wants_to_soften, np.maximum(min_demand, demand - soften_rate), demand)
 
 
-def wants_to_soften(may_soften: Array, required: Array, zone_exists: Array, coercive_over_counterparts: Array,
-                    deal: Array) -> Array:
+def wants_to_soften(
+    may_soften: Array, required: Array, zone_exists: Array, coercive_over_counterparts: Array, deal: Array
+) -> Array:
     """Soften when there is no zone of agreement and no coercive option to worsen the
     counterpart's alternative instead (Singh: with no "or else", Kerry "had little choice
     but to soften the U.S. position")."""
     return may_soften & required & ~zone_exists & ~deal & (coercive_over_counterparts <= NO_LEVERAGE)
 
 
-def wants_to_escalate(may_escalate: Array, zone_exists: Array, ceasefire: Array, deal: Array,
-                      involvement: Array, max_involvement: Array) -> Array:
+def wants_to_escalate(
+    may_escalate: Array, zone_exists: Array, ceasefire: Array, deal: Array, involvement: Array, max_involvement: Array
+) -> Array:
     """Add force when fighting goes on with no zone of agreement, below the actor's cap
     (Singh: Russia backed its diplomacy "with limited force to worsen U.S. options")."""
     return may_escalate & ~zone_exists & ~ceasefire & ~deal & (involvement < max_involvement)
@@ -72,12 +74,14 @@ def escalated_force(force: Array, initial_force: Array, escalate_step: Array, ma
     return np.minimum(force + escalate_step * initial_force, max_involvement * initial_force)
 
 
-def wants_to_withdraw(may_withdraw: Array, ceasefire: Array, air_present: Array, air_withdrawn: Array,
-                      credibility: Array) -> Array:
+def wants_to_withdraw(
+    may_withdraw: Array, ceasefire: Array, air_present: Array, air_withdrawn: Array, credibility: Array
+) -> Array:
     """Withdraw air under a ceasefire when withdrawn aircraft stay a credible threat: the
     leverage is kept at a lower cost of involvement (Porter on Putin's 14 March withdrawal)."""
-    return may_withdraw & ceasefire & (air_present > 0) & (air_withdrawn <= 0) & (
-        credibility >= WITHDRAW_MIN_CREDIBILITY)
+    return (
+        may_withdraw & ceasefire & (air_present > 0) & (air_withdrawn <= 0) & (credibility >= WITHDRAW_MIN_CREDIBILITY)
+    )
 
 
 def enforces_embargo(may_enforce: Array, ceasefire: Array, deal: Array) -> Array:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.bargaining import total
+from sim.mechanisms.bargaining import total
 
 Array = NDArray[np.float64]
 
@@ -38,8 +38,9 @@ def coercive_leverage(batna_now: Array, batna_without: Array, batna_escalated: A
     return leverage * (1.0 - np.eye(actors))
 
 
-def inducement_leverage(proposal: Array, ideal: Array, salience: Array, risk: Array, reservation: Array,
-                        can_concede: Array, free: Array) -> Array:
+def inducement_leverage(
+    proposal: Array, ideal: Array, salience: Array, risk: Array, reservation: Array, can_concede: Array, free: Array
+) -> Array:
     """L^i_ij = u_j(x + lam* (p_j - x)) - u_j(x), lam* the largest lam in [0,1] with u_i >= r_i there.
 
     The segment toward j's ideal raises u_j monotonically (u_j is concave with its
@@ -49,7 +50,7 @@ def inducement_leverage(proposal: Array, ideal: Array, salience: Array, risk: Ar
     reservation (N, A); can_concede (A,) bool; free (N, K) or (K,); result (N, A_i, A_j).
 
     Only the rows of actors who can concede are computed (the others are 0), in a
-    runs-last layout, with the arithmetic of `sim.utility.utility` term by term, so the
+    runs-last layout, with the arithmetic of `sim.mechanisms.utility.utility` term by term, so the
     result is the plain evaluation's bit for bit at a fraction of its cost.
     """
     n_runs, n_actors = proposal.shape[0], ideal.shape[1]
@@ -73,7 +74,7 @@ def inducement_leverage(proposal: Array, ideal: Array, salience: Array, risk: Ar
     def own_utility(x: Array) -> Array:  # u_i at x[i, j], (C, A_j, N)
         gap = np.abs(x - own_ideal)
         if not own_linear:
-            gap = gap ** own_risk
+            gap = gap**own_risk
         gap *= own_salience
         return 1.0 - total(gap, 2, as_last_axis=True)
 

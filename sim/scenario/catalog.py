@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sim.loader import ScenarioError, load_scenario
+from sim.scenario.loader import ScenarioError, load_scenario
 
 
 @dataclass
@@ -30,5 +30,7 @@ def scenario_entries(folder: Path) -> list[CatalogEntry]:
         except ScenarioError as error:
             entries.append(CatalogEntry(path.name, "?", f"(invalid: {error.message})"))
             continue
-        entries.append(CatalogEntry(path.name, scenario.name, f"{scenario.name}: {first_sentence(scenario.description)}"))
+        entries.append(
+            CatalogEntry(path.name, scenario.name, f"{scenario.name}: {first_sentence(scenario.description)}")
+        )
     return entries

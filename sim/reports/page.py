@@ -1,0 +1,332 @@
+"""The report page: one file, plotly.js inlined once, readable offline, in print and on a phone.
+
+`render_page(title, header_html, sections)` is the page every report uses (a run, a comparison,
+an ensemble, a sweep, a sensitivity analysis). Each `Section` holds one figure (or an HTML block)
+with its title and a caption that says what to read from it. Figures travel as inert JSON blocks
+drawn by one small script after plotly.js, which the page carries once; their shared template is
+carried once too.
+
+Every string from a scenario must be escaped (`esc`) before it enters `header_html`, a section's
+`html_body` or `key_html`, or a figure; `render_page` escapes titles and captions itself.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+
+from sim import __version__
+from sim.reports.figures import esc
+
+if TYPE_CHECKING:
+    from sim.scenario.schema import Scenario
+
+STYLE = """
+:root { --ink:#1d2327; --muted:#5f6b73; --line:#dde3e8; --accent:#1f5fa8; --paper:#f6f8fa; }
+* { box-sizing: border-box; }
+html { -webkit-text-size-adjust: 100%; }
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); margin: 0;
+       line-height: 1.45; background: var(--paper); overflow-wrap: break-word; }
+main { max-width: 1180px; margin: 0 auto; padding: 1.2rem; }
+header.report { background: white; border: 1px solid var(--line); border-radius: 8px; padding: 1rem 1.3rem; }
+.kicker { color: var(--muted); font-size: .8rem; text-transform: uppercase; letter-spacing: .06em; margin: 0; }
+h1 { margin: .1rem 0 .4rem 0; font-size: 1.65rem; line-height: 1.2; }
+h2 { font-size: 1.2rem; margin: 0 0 .25rem 0; }
+h3 { font-size: 1rem; margin: 1rem 0 .3rem 0; }
+.outcome { font-size: 1.18rem; font-weight: 600; border-left: 5px solid var(--accent); padding: .5rem .9rem;
+           background: #eef4fb; margin: .7rem 0; }
+.outcome .label { display: block; font-size: .75rem; font-weight: 600; color: var(--muted);
+                  text-transform: uppercase; letter-spacing: .06em; }
+.description { margin: .4rem 0 .8rem; max-width: 75ch; }
+dl.meta { display: grid; grid-template-columns: repeat(auto-fit, minmax(15rem, 1fr)); gap: .4rem 1.2rem;
+          margin: 0; font-size: .9rem; }
+dl.meta dt { color: var(--muted); font-size: .75rem; text-transform: uppercase; letter-spacing: .05em; }
+dl.meta dd { margin: 0; }
+code { font-size: .82rem; word-break: break-all; }
+ul.cast { list-style: none; padding: 0; margin: .8rem 0 0; display: flex; flex-wrap: wrap; gap: .2rem 1rem;
+          font-size: .9rem; }
+.swatch { display: inline-block; width: .85rem; height: .85rem; border-radius: 2px; margin-right: .35rem;
+          vertical-align: -.1rem; }
+nav.toc { margin: .8rem 0 0; font-size: .88rem; display: flex; flex-wrap: wrap; gap: .2rem .9rem; }
+nav.toc a { color: var(--accent); text-decoration: none; }
+section.figure { background: white; border: 1px solid var(--line); border-radius: 8px; margin: 1rem 0;
+                 padding: .9rem 1rem; break-inside: avoid; page-break-inside: avoid; }
+section.figure.centre { border: 2px solid var(--accent); }
+p.caption { color: var(--muted); margin: .1rem 0 .5rem; max-width: 90ch; }
+.plot { width: 100%; min-height: 200px; }
+ol.key { margin: .4rem 0 0; padding-left: 0; list-style: none; font-size: .88rem; color: var(--muted);
+         display: flex; flex-wrap: wrap; gap: .2rem 1.2rem; }
+ol.key .badge { display: inline-block; min-width: 1.3rem; padding: 0 .3rem; margin-right: .3rem; border-radius: 3px;
+                color: white; background: #555; font-weight: 700; font-size: .78rem; text-align: center; }
+ol.key .badge.deal { background: #2e8b57; } ol.key .badge.collapse { background: #c0392b; }
+table { border-collapse: collapse; width: 100%; font-size: .86rem; }
+th, td { border-bottom: 1px solid var(--line); padding: .3rem .45rem; text-align: left; vertical-align: top;
+         overflow-wrap: normal; hyphens: manual; }
+th { background: #f0f3f6; font-weight: 600; }
+td.num { font-variant-numeric: tabular-nums; white-space: nowrap; }
+.table-wrap { overflow-x: auto; max-width: 100%; }
+footer { color: var(--muted); font-size: .8rem; margin: 1.5rem 0; }
+noscript p { background: #fff4e5; padding: .6rem; border-radius: 6px; }
+@media (max-width: 700px) {
+  main { padding: .45rem; } header.report, section.figure { padding: .7rem .6rem; }
+  h1 { font-size: 1.3rem; } .outcome { font-size: 1.05rem; } dl.meta { grid-template-columns: 1fr; }
+}
+@media print {
+  @page { margin: 12mm; }
+  body { background: white; font-size: 10.5pt; }
+  main { max-width: none; padding: 0; }
+  header.report, section.figure, section.figure.centre { border: none; padding: .3rem 0; }
+  nav.toc, .modebar-container { display: none !important; }
+  .outcome { background: none; }
+  .table-wrap { overflow: visible; }
+  table { font-size: 7.5pt; } th, td { padding: .15rem .25rem; overflow-wrap: anywhere; }
+}
+"""
+
+# Draws every figure from its JSON block once plotly.js is loaded; reports how long drawing took
+# (data-rendered on <html>, window.reportRenderMs) and fits the figures to the paper when printing.
+BOOT = r"""
+(function () {
+  var templates = JSON.parse(document.getElementById('plot-templates').textContent);
+  var config = {displaylogo: false, responsive: true,
+                modeBarButtonsToRemove: ['select2d', 'lasso2d', 'autoScale2d']};
+  var started = performance.now();
+  var plots = Array.prototype.slice.call(document.querySelectorAll('div.plot[data-figure]'));
+  var waiting = plots.slice();
+  var drawn = [];
+  function draw(div) {
+    var figure = JSON.parse(document.getElementById(div.getAttribute('data-figure')).textContent);
+    var layout = figure.layout || {};
+    if (figure.template !== null && figure.template !== undefined) { layout.template = templates[figure.template]; }
+    if (div.clientWidth < 600) { narrow(layout); }
+    var options = Object.assign({}, config, {toImageButtonOptions: {filename: div.id, scale: 2}});
+    drawn.push(Plotly.newPlot(div, figure.data, layout, options));
+  }
+  // One figure per task, top first, so the browser paints each as soon as it is drawn.
+  function drawNext() {
+    if (waiting.length) {
+      try { draw(waiting.shift()); } catch (error) { failed(error); return; }
+      setTimeout(drawNext, 0);
+      return;
+    }
+    Promise.all(drawn).then(function () {
+      window.reportRenderMs = performance.now() - started;
+      document.documentElement.setAttribute('data-rendered', String(plots.length));
+    }, failed);
+  }
+  function failed(error) {
+    document.documentElement.setAttribute('data-rendered', 'error');
+    console.error(error);
+  }
+  drawNext();
+  // On a phone the section heading above each figure stands in for its title; fonts and margins shrink.
+  function narrow(layout) {
+    layout.title = {text: ''};
+    layout.font = Object.assign({}, layout.font, {size: 10});
+    var top = Math.max(((layout.margin || {}).t || 64) - 24, 32);
+    layout.margin = Object.assign({}, layout.margin, {l: 44, r: 8, t: top});
+    layout.legend = Object.assign({}, layout.legend, {font: {size: 10}});
+    Object.keys(layout).forEach(function (key) {
+      if (/^[xy]axis\d*$/.test(key)) {
+        layout[key] = Object.assign({}, layout[key], {tickfont: {size: 9}});
+      }
+    });
+  }
+  var printWidth = 690;
+  window.addEventListener('beforeprint', function () {
+    while (waiting.length) { draw(waiting.shift()); }
+    plots.forEach(function (div) { Plotly.relayout(div, {width: printWidth}); });
+  });
+  window.addEventListener('afterprint', function () {
+    plots.forEach(function (div) { Plotly.relayout(div, {width: null, autosize: true}); });
+  });
+})();
+"""
+
+
+@dataclass
+class Section:
+    """One figure (or HTML block) of a report, with its title and a caption saying what to read from it.
+
+    `html_body` and `key_html` are inserted as they are: escape any scenario text in them with `esc`.
+    `key_html` goes under the figure (e.g. the key to the numbered event marks); `centre` frames the
+    section as the page's main view.
+    """
+
+    title: str
+    caption: str
+    figure: go.Figure | dict | None = None
+    html_body: str = ""
+    anchor: str = ""
+    key_html: str = ""
+    centre: bool = False
+
+
+@functools.cache
+def plotly_js() -> str:
+    """plotly.js, as installed with the plotly package (no network)."""
+    return get_plotlyjs()
+
+
+def _json_for_script(data: Any) -> str:
+    """JSON that is safe inside a <script> element: no '<', '>' or '&' can close it or open a comment."""
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_jsonable)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return _finite(value.tolist())
+    if isinstance(value, np.generic):
+        return _finite(value.item())
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"cannot put {type(value).__name__} into a report figure")
+
+
+def _finite(value: Any) -> Any:
+    """NaN and infinities as None (plotly draws a gap), at any depth."""
+    if isinstance(value, float):
+        return value if np.isfinite(value) else None
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _figure_dict(figure: go.Figure | dict) -> dict:
+    if isinstance(figure, go.Figure):
+        return figure.to_plotly_json()
+    return dict(figure)
+
+
+def _clean(value: Any) -> Any:
+    """Floats to 6 significant digits (below 1e6, so millisecond dates stay exact), NaN and infinities to
+    None (JSON has none; plotly draws a gap); nested containers are walked."""
+    if isinstance(value, float):
+        if not np.isfinite(value):
+            return None
+        return float(f"{value:.6g}") if abs(value) < 1e6 else value
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+class _Templates:
+    """Figure templates, each carried once per page however many figures use it."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def index_of(self, template: Any) -> int | None:
+        if template is None:
+            return None
+        text = _json_for_script(_clean(template))
+        if text not in self.texts:
+            self.texts.append(text)
+        return self.texts.index(text)
+
+
+def figure_payload(figure: go.Figure | dict, templates: _Templates) -> str:
+    """A figure as compact JSON {data, layout, template}: its template replaced by an index into the page's."""
+    document = _figure_dict(figure)
+    layout = dict(document.get("layout", {}))
+    template = templates.index_of(layout.pop("template", None))
+    return _json_for_script(
+        {"data": _clean(list(document.get("data", []))), "layout": _clean(layout), "template": template}
+    )
+
+
+def figure_html(figure: go.Figure | dict, div_id: str, templates: _Templates | None = None) -> str:
+    """A figure's placeholder <div> and its JSON block; the page's script draws it."""
+    templates = templates if templates is not None else _Templates()
+    height = _figure_dict(figure).get("layout", {}).get("height") if isinstance(figure, dict) else figure.layout.height
+    style = f' style="height:{int(height)}px"' if height else ""
+    return (
+        f'<div class="plot" id="{esc(div_id)}" data-figure="{esc(div_id)}-data"{style}></div>'
+        f'<script type="application/json" id="{esc(div_id)}-data">{figure_payload(figure, templates)}</script>'
+    )
+
+
+def render_page(title: str, header_html: str, sections: list[Section], footer_note: str = "") -> str:
+    """A whole report page: header, a table of contents, then each section with its figure and caption.
+
+    plotly.js is embedded once, and only when some section has a figure. `title` and each section's
+    title and caption are escaped here; `header_html` and HTML bodies must already be safe.
+    """
+    templates = _Templates()
+    blocks = []
+    toc = []
+    for index, section in enumerate(sections):
+        anchor = section.anchor or f"section-{index + 1}"
+        if section.figure is not None:
+            body = figure_html(section.figure, f"figure-{anchor}", templates) + section.html_body
+        else:
+            body = section.html_body
+        classes = "figure centre" if section.centre else "figure"
+        blocks.append(
+            f'<section class="{classes}" id="{esc(anchor)}"><h2>{esc(section.title)}</h2>'
+            f'<p class="caption">{esc(section.caption)}</p>{body}{section.key_html}</section>'
+        )
+        toc.append(f'<a href="#{esc(anchor)}">{esc(section.title)}</a>')
+    has_figures = any(section.figure is not None for section in sections)
+    scripts = ""
+    if has_figures:
+        scripts = (
+            f'<script type="application/json" id="plot-templates">[{",".join(templates.texts)}]</script>'
+            f"<script>{plotly_js()}</script><script>{BOOT}</script>"
+        )
+    nav = f'<nav class="toc" aria-label="contents">{"".join(toc)}</nav>' if len(sections) > 2 else ""
+    noscript = (
+        (
+            "<noscript><p>The figures of this report are drawn by JavaScript (plotly.js, inside this file); "
+            "the tables below work without it.</p></noscript>"
+        )
+        if has_figures
+        else ""
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<meta name="generator" content="negotiation-sim {esc(__version__)}">'
+        f"<title>{esc(title)}</title><style>{STYLE}</style></head>"
+        f"<body><main>{header_html}{nav}{noscript}{''.join(blocks)}"
+        f"<footer>Written by negotiation-sim {esc(__version__)}. {footer_note}</footer></main>{scripts}</body></html>\n"
+    )
+
+
+def many_runs_header(
+    kicker: str, scenario: Scenario, loaded_file: str, sha256: str, outcome: str, facts: Sequence[tuple[str, str]]
+) -> str:
+    """The header of an ensemble, sweep or sensitivity page: scenario, outcome, facts, file and hash."""
+    sources = ", ".join(esc(s) for s in scenario.sources) or "none given"
+    items = "".join(f"<div><dt>{esc(k)}</dt><dd>{v}</dd></div>" for k, v in facts)
+    return (
+        f'<header class="report"><p class="kicker">{esc(kicker)}</p><h1>{esc(scenario.name)}</h1>'
+        f'<p class="outcome"><span class="label">Outcome</span><span id="outcome">{esc(outcome)}</span></p>'
+        f'<p class="description">{esc(scenario.description)}</p><dl class="meta">'
+        f"<div><dt>Sources</dt><dd>{sources}</dd></div>{items}"
+        f"<div><dt>Scenario file</dt><dd>{esc(loaded_file)}<br><code>sha256 {esc(sha256)}</code></dd></div>"
+        "</dl></header>"
+    )
+
+
+def uncertain_table(summary: dict[str, Any]) -> str:
+    if not summary["uncertain"]:
+        return "<p>The scenario has no <code>uncertain:</code> block: runs differ only in their random draws.</p>"
+    rows = []
+    for path, spec in summary["uncertain"].items():
+        parameters = ", ".join(f"{esc(k)} {esc(v)}" for k, v in spec.items() if k != "dist")
+        rows.append(f"<tr><td><code>{esc(path)}</code></td><td>{esc(spec['dist'])}</td><td>{parameters}</td></tr>")
+    return (
+        '<div class="table-wrap"><table><thead><tr><th>field</th><th>distribution</th><th>parameters</th></tr>'
+        f"</thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )

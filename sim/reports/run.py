@@ -1,0 +1,341 @@
+"""The report of a single run: what happened, and why, week by week.
+
+The page (`sim.reports.page.render_page`) holds the outcome in one sentence, Singh's test (each
+actor's deal value against its alternative), control of territory, leverage, the issue space and the
+proposals, and the table of the scenario's inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim.reports.figures import (
+    DealComparison,
+    Timeline,
+    TimeMark,
+    colour_of,
+    control_figure,
+    deal_comparison_at,
+    deal_gain_figure,
+    deal_value_figure,
+    esc,
+    issue_space_figure,
+    leverage_arrays,
+    leverage_over_time_figure,
+    proposals_figure,
+)
+from sim.reports.page import Section, render_page
+from sim.scenario.params import params_from_scenario
+
+if TYPE_CHECKING:  # annotations only: the report module need not load the Mesa model
+    from sim.model.results import RunResult
+
+
+def _step_word(result: RunResult) -> str:
+    return "week" if result.scenario.time.step == "week" else "day"
+
+
+def run_marks(result: RunResult) -> list[TimeMark]:
+    """The scenario's events (numbered), the deal and a ceasefire collapse, in date order."""
+    scenario = result.scenario
+    summary = result.summary
+    params = params_from_scenario(scenario)
+    marks = [
+        TimeMark(event.step, scenario.time.date_of(event.step).isoformat(), event.label, "event", number)
+        for number, event in enumerate(sorted(params.events, key=lambda e: e.step), start=1)
+        if 0 <= event.step < params.steps
+    ]
+    if summary["deal"]["reached"]:
+        marks.append(TimeMark(summary["deal"]["step"], summary["deal"]["date"], "deal reached", "deal"))
+    if summary["ceasefire"]["collapsed_step"] is not None:
+        marks.append(
+            TimeMark(
+                summary["ceasefire"]["collapsed_step"],
+                summary["ceasefire"]["collapsed_date"],
+                "the ceasefire collapses",
+                "collapse",
+            )
+        )
+    return sorted(marks, key=lambda m: (m.step, m.kind != "event"))
+
+
+def when(step: int, date: str, step_word: str = "week") -> str:
+    """'week 6 (2016-04-09)', or 'first week (...)' for step 0, as the outcome sentence says it."""
+    return f"first {step_word} ({date})" if step == 0 else f"{step_word} {step} ({date})"
+
+
+def marks_key(marks: Sequence[TimeMark], step_word: str = "week") -> str:
+    """The key to the marks on the time axes, as an HTML list."""
+    if not marks:
+        return ""
+    items = "".join(
+        f'<li><span class="badge {esc(m.kind)}">{esc(m.badge)}</span>{esc(when(m.step, m.date, step_word))}: '
+        f"{esc(m.label)}</li>"
+        for m in marks
+    )
+    return f'<ol class="key" aria-label="marks on the time axes">{items}</ol>'
+
+
+def run_header(result: RunResult) -> str:
+    """Scenario name, outcome sentence, description, sources, seed, period, file hash and the cast's colours."""
+    scenario = result.scenario
+    summary = result.summary
+    sources = ", ".join(esc(s) for s in scenario.sources) or "none given"
+    steps = summary["steps"]
+    cast = "".join(
+        f'<li><span class="swatch" style="background:{colour_of(a)}"></span>{esc(actor.name)}</li>'
+        for a, actor in scenario.actors.items()
+    )
+    return (
+        '<header class="report"><p class="kicker">Negotiation simulation: one run</p>'
+        f"<h1>{esc(scenario.name)}</h1>"
+        f'<p class="outcome"><span class="label">Outcome</span><span id="outcome">{esc(summary["outcome"])}</span></p>'
+        f'<p class="description">{esc(scenario.description)}</p>'
+        '<dl class="meta">'
+        f"<div><dt>Sources</dt><dd>{sources}</dd></div>"
+        f"<div><dt>Seed</dt><dd>{esc(summary['seed'])}</dd></div>"
+        f"<div><dt>Period</dt><dd>{esc(summary['start'])} to {esc(summary['end'])} "
+        f"({steps} {esc(_step_word(result))}{'s' if steps != 1 else ''})</dd></div>"
+        f"<div><dt>Scenario file</dt><dd>{esc(summary['scenario']['file'])}<br>"
+        f'<code title="sha256 of the scenario file">sha256 {esc(summary["scenario"]["sha256"])}</code></dd></div>'
+        "</dl>"
+        f'<ul class="cast" aria-label="actor colours">{cast}</ul>'
+        "</header>"
+    )
+
+
+def inputs_table(result: RunResult) -> str:
+    """What the scenario assumed about each actor, each issue and each scheduled event."""
+    scenario = result.scenario
+    issues = list(scenario.issues)
+    head = "".join(f"<th>{esc(i.replace('_', ' '))}: ideal (salience)</th>" for i in issues)
+    rows = []
+    for actor_id, actor in scenario.actors.items():
+        total = sum(actor.salience.values())
+        cells = "".join(
+            f'<td class="num">{actor.position.get(i, 0.5):.2f} ({actor.salience.get(i, 0.0) / total:.2f})</td>'
+            for i in issues
+        )
+        options = ", ".join(name.replace("_", " ") for name, on in actor.options.model_dump().items() if on) or "none"
+        refused = ", ".join(esc(i.replace("_", " ")) for i in actor.linkage_refused) or "none"
+        forces = f"ground {actor.forces.ground:g}, air {actor.forces.air:g}"
+        rows.append(
+            f'<tr><td><span class="swatch" style="background:{colour_of(actor_id)}"></span>{esc(actor.name)}</td>'
+            f"<td>{esc(actor.side)}</td><td>{'yes' if actor.consent_required else 'no'}</td>{cells}"
+            f'<td class="num">{actor.capability:g}</td><td class="num">{actor.patience:g}</td>'
+            f'<td class="num">{actor.war_cost:g}</td><td class="num">{actor.horizon}</td><td>{esc(forces)}</td>'
+            f"<td>{esc(options)}</td><td>{refused}</td></tr>"
+        )
+    actors = (
+        f'<h3>Actors</h3><div class="table-wrap"><table><thead><tr><th>actor</th><th>side</th>'
+        f"<th>consent required</th>{head}<th>capability</th><th>patience per step</th><th>war cost per step</th>"
+        f"<th>horizon (steps)</th><th>forces (strength units)</th><th>options allowed</th>"
+        f"<th>refuses to link</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )
+    issue_rows = "".join(
+        f"<tr><td>{esc(i.replace('_', ' '))}</td><td>{esc(issue.low)}</td><td>{esc(issue.high)}</td>"
+        f'<td class="num">{issue.status_quo:.2f}</td>'
+        f"<td>{esc('; '.join(f'{label} = {value:g}' for label, value in issue.levels.items())) or '-'}</td></tr>"
+        for i, issue in scenario.issues.items()
+    )
+    issues_html = (
+        f'<h3>Issues (each from 0 to 1)</h3><div class="table-wrap"><table><thead><tr><th>issue</th>'
+        f"<th>0 means</th><th>1 means</th><th>status quo</th><th>named points</th></tr></thead>"
+        f"<tbody>{issue_rows}</tbody></table></div>"
+    )
+    events_html = ""
+    if scenario.events:
+        event_rows = "".join(
+            f"<tr><td>{esc(event.at)}</td><td>{esc(scenario.actors[event.actor].name) if event.actor else '-'}</td>"
+            f"<td>{esc(event.action.replace('_', ' '))}</td><td>{esc(_event_details(event))}</td>"
+            f"<td>{esc(event.label or event_id.replace('_', ' '))}</td></tr>"
+            for event_id, event in scenario.events.items()
+        )
+        events_html = (
+            f'<h3>Scheduled events</h3><div class="table-wrap"><table><thead><tr><th>at</th><th>actor</th>'
+            f"<th>action</th><th>details</th><th>label</th></tr></thead><tbody>{event_rows}</tbody></table>"
+            "</div>"
+        )
+    return actors + issues_html + events_html
+
+
+def _event_details(event: Any) -> str:
+    parts = []
+    if event.action in ("withdraw_air", "return_forces", "escalate"):
+        parts.append(f"{event.fraction:.0%} of force")
+    if event.redeploy_days is not None:
+        parts.append(f"back within {event.redeploy_days:g} day{'' if event.redeploy_days == 1 else 's'}")
+    if event.option:
+        parts.append(event.option.replace("_", " "))
+    return ", ".join(parts) or "-"
+
+
+def _names(items: Sequence[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _comparison_caption(comparisons: Sequence[DealComparison], deal_reached: bool) -> str:
+    better = [c.name for c in comparisons if c.gain >= 0]
+    worse = [f"{c.name} ({c.gain:+.2f})" for c in comparisons if c.gain < 0]
+    subject = "the deal" if deal_reached else "the offer on the table"
+    text = f"Read each row as Singh's test: is {subject} worth more than the actor's alternative to a deal? "
+    if better:
+        text += f"It is for {_names(better)}"
+        text += f"; it is not for {_names(worse)}, a side that would rather fight on and may spoil. " if worse else ". "
+    elif worse:
+        text += f"It is for no one: {_names(worse)} would rather fight on. "
+    text += (
+        "A deal needs every party marked * to stand right of its reservation mark (its alternative plus what "
+        "it still demands, less its negotiator's stake)."
+    )
+    short = [c.name for c in comparisons if c.reservation is not None and c.deal_value < c.reservation]
+    if short and not deal_reached:
+        text += f" Here the offer falls short of what {_names(short)} insisted on: hence no deal."
+    return text
+
+
+def _leverage_caption(
+    coercive: np.ndarray,
+    inducement: np.ndarray,
+    actor_ids: Sequence[str],
+    names: dict[str, str],
+    step_word: str = "week",
+) -> str:
+    text = (
+        "Dark cells are strong leverage: the upper panel is the power to worsen the other side's alternative "
+        "(an 'or else'), the lower the power to sweeten its deal. "
+    )
+    without = [names[a] for i, a in enumerate(actor_ids) if not np.any(coercive[:, i, :] > 5e-5)]
+    if without:
+        text += f"No coercive leverage at any time: {_names(without)}; a side without it can only sweeten its offer. "
+    total = coercive[-1] + inducement[-1]
+    if total.max() > 0:
+        i, j = np.unravel_index(int(np.argmax(total)), total.shape)
+        text += (
+            f"In the last {step_word}, the most leverage is {names[actor_ids[i]]} over "
+            f"{names[actor_ids[j]]} ({total[i, j]:.3f})."
+        )
+    return text
+
+
+def _control_caption(result: RunResult) -> str:
+    steps = result.timeseries.drop_duplicates("step").sort_values("step")
+    start, end = float(steps["control"].iloc[0]), float(steps["control"].iloc[-1])
+    odds = float(steps["win_probability"].iloc[-1])
+    return (
+        f"Shows who gains ground when: the government side held {start:.0%} of the territory at the start and "
+        f"{end:.0%} at the end, when its chance of prevailing if the war went on was {odds:.0%}. Blue background: "
+        "a ceasefire in force; the odds of war set every side's alternative to a deal."
+    )
+
+
+def run_sections(result: RunResult) -> list[Section]:
+    """The sections of a single run's report, the deal-against-alternative views first."""
+    scenario = result.scenario
+    summary = result.summary
+    params = params_from_scenario(scenario)
+    actor_ids = params.actor_ids
+    names = {a: actor.name for a, actor in scenario.actors.items()}
+    required = {a: actor.consent_required for a, actor in scenario.actors.items()}
+    series = result.timeseries
+    marks = run_marks(result)
+    key = marks_key(marks, _step_word(result))
+    deal = summary["deal"]
+    last_step = int(series["step"].max())
+    moment_step = deal["step"] if deal["reached"] else last_step
+    moment_date = scenario.time.date_of(moment_step).isoformat()
+    moment = (
+        f"when the deal was reached, {when(moment_step, moment_date, _step_word(result))}"
+        if deal["reached"]
+        else f"in the last {_step_word(result)} ({moment_date}), with no deal reached"
+    )
+    comparisons = deal_comparison_at(series, moment_step, actor_ids, names, required)
+    sections = [
+        Section(
+            "Was the deal worth more than each side's alternative?",
+            _comparison_caption(comparisons, deal["reached"]),
+            deal_gain_figure(comparisons, moment),
+            anchor="deal-against-alternative",
+            centre=True,
+        ),
+        Section(
+            "The deal on offer against the alternative, week by week",
+            "Solid line: what the deal on offer is worth to the actor; dashed: its alternative to a deal. Green "
+            "between them: the deal is worth more; red: less. The yellow band behind the panels marks the weeks "
+            "in which a zone of possible agreement existed (a deal every party whose consent is required "
+            "accepts). Numbered marks are the events listed under the figure; hover a mark for its label.",
+            deal_value_figure(series, actor_ids, names, required, marks),
+            anchor="deal-value",
+            key_html=key,
+            centre=True,
+        ),
+    ]
+    if scenario.battlefield is not None:
+        sections.append(
+            Section(
+                "Who was winning the war?",
+                _control_caption(result),
+                control_figure(series, marks),
+                anchor="control",
+                key_html=key,
+            )
+        )
+    coercive, inducement = leverage_arrays(series, actor_ids)
+    sections.append(
+        Section(
+            "Who could move whom?",
+            _leverage_caption(coercive, inducement, actor_ids, names, _step_word(result)),
+            leverage_over_time_figure(coercive, inducement, actor_ids, names, Timeline.of(series), marks),
+            anchor="leverage",
+            key_html=key,
+        )
+    )
+    if len(scenario.issues) >= 2:
+        sections.append(
+            Section(
+                "Where did the proposals go?",
+                "Each actor's ideal point on the two issues that matter most, the status quo and the war's two "
+                "possible outcomes; the grey path is the proposal on the table week by week (darker is later), the "
+                "star the deal. A proposal moving toward an actor's dot is that actor gaining.",
+                issue_space_figure(series, scenario, params.ideal[0], params.salience[0], params.free_issues),
+                anchor="issue-space",
+            )
+        )
+    sections.append(
+        Section(
+            "How did the proposal on each issue move?",
+            "The proposal on every issue over time, on the issue's own 0 to 1 scale; flat after the deal.",
+            proposals_figure(series, scenario, marks),
+            anchor="proposals",
+            key_html=key,
+        )
+    )
+    sections.append(
+        Section(
+            "What did the scenario assume?",
+            "The inputs behind every figure above: each actor's ideal point with its salience in "
+            "brackets (saliences sum to 1), capability, patience, costs, forces and the options its "
+            "government allows; the issues' scales; the scheduled events.",
+            html_body=inputs_table(result),
+            anchor="inputs",
+        )
+    )
+    return sections
+
+
+def run_report(result: RunResult) -> str:
+    """The HTML report of one run."""
+    return render_page(
+        result.scenario.name,
+        run_header(result),
+        run_sections(result),
+        footer_note="Utilities are on a 0 to 1 scale (1 = the actor's ideal outcome); "
+        f"one step is one {esc(_step_word(result))}.",
+    )

@@ -1,0 +1,223 @@
+"""Monte Carlo over a scenario's `uncertain:` block: plan the runs, then summarise them.
+
+The runs themselves are a `sim.runs.batch.Batch`; this module samples its
+inputs, refuses samples a field would not accept, and turns the runs file into
+the ensemble's summary (deal probability with its interval, quantiles, survival).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from numpy.typing import NDArray
+
+from sim.runs.batch import (
+    Bands,
+    Batch,
+    ParquetSink,
+    chunk_table,
+    execute,
+    field_value_problem,
+    outcome_columns,
+    run_seeds,
+    runs_schema,
+    sample_uncertain,
+    support_ends,
+)
+from sim.runs.statistics import describe_values, survival_curve, wilson_interval
+from sim.scenario.params import field_target, params_from_scenario
+from sim.scenario.schema import Scenario
+
+Array = NDArray[np.float64]
+
+
+# ---------------------------------------------------------------------------- Monte Carlo
+
+
+@dataclass
+class MonteCarlo:
+    """A Monte Carlo ensemble of a loaded scenario: plan it, run it into a Parquet file, summarise it."""
+
+    loaded: Any  # sim.scenario.loader.LoadedScenario
+    runs: int
+    seed: int
+    batch: Batch
+    bands: Bands
+    parquet_path: Path | None = None
+    notes: list[str] = field(default_factory=list)  # things worth telling the user before the runs
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.loaded.scenario
+
+    def simulate_to(self, path: Path, executor: Any, progress: Callable[[int], None] | None = None) -> None:
+        """Run every chunk and stream its rows into `path`; fold the time series into the bands."""
+        schema = runs_schema(self.scenario, list(self.batch.inputs))
+        sink = ParquetSink(path, schema)
+        try:
+            for result in execute(self.batch, executor, bands=True, progress=progress):
+                sink.write(chunk_table(schema, self.batch, result))
+                self.bands.add(result.bands or {})
+        finally:
+            sink.close()
+        self.parquet_path = Path(path)
+
+    def summary(self) -> dict[str, Any]:
+        """The ensemble's summary.json (needs `simulate_to` first)."""
+        if self.parquet_path is None:
+            raise RuntimeError("simulate_to must run first")
+        return ensemble_summary(self, read_outcomes(self.parquet_path, self.scenario))
+
+
+def read_outcomes(path: Path, scenario: Scenario) -> pa.Table:
+    """The outcome columns of a runs file that the summary and the report use (not the inputs)."""
+    wanted = [name for name, _ in outcome_columns(scenario) if not name.startswith("proposal_")]
+    return pq.read_table(path, columns=wanted)
+
+
+def plan_monte_carlo(loaded: Any, runs: int, seed: int | None = None) -> MonteCarlo:
+    """Seeds and samples of every run; refuses samples outside a field's allowed range."""
+    from sim.scenario.loader import ScenarioError, locate
+
+    scenario = loaded.scenario
+    seed = scenario.seed if seed is None else seed
+    inputs = sample_uncertain(scenario.uncertain, runs, seed)
+    file = str(loaded.path)
+    for path, spec in scenario.uncertain.items():
+        for end in support_ends(spec, inputs[path]):
+            problem = field_value_problem(scenario, path, end)
+            if problem is not None:
+                where = locate(loaded.locations, ("uncertain", path), file)
+                raise ScenarioError(
+                    where[0],
+                    f"the distribution reaches {end:g}, which the field refuses: {problem}",
+                    line=where[1],
+                    column=where[2],
+                    field_path=f"uncertain.{path}",
+                    hint="narrow the distribution, or use truncnormal with low and high inside the field's range.",
+                )
+    batch = Batch(scenario=scenario, seeds=run_seeds(seed, runs), inputs=inputs)
+    return MonteCarlo(
+        loaded=loaded, runs=runs, seed=seed, batch=batch, bands=Bands(scenario), notes=overridden_values(scenario)
+    )
+
+
+def overridden_values(scenario: Scenario) -> list[str]:
+    """Fields whose value in the file lies outside their uncertain: distribution's range.
+
+    The ensemble samples such a field and never uses the file's value: usually a counterfactual
+    (`extends:`) that changed a field its parent's uncertain: block still samples.
+    """
+    params = params_from_scenario(scenario)
+    notes = []
+    for path, spec in scenario.uncertain.items():
+        if spec.dist == "normal":
+            continue
+        low, high = support_ends(spec, np.zeros(1))
+        array, index = field_target(params, path)
+        value = float(array[index][0])
+        if not low <= value <= high:
+            notes.append(
+                f"{path} is {value:g} in the scenario, but its uncertain: entry samples {low:g} to "
+                f"{high:g}; the ensemble uses the samples (set the entry to null in the file to keep "
+                "the value)"
+            )
+    return notes
+
+
+def _column(table: pa.Table, name: str) -> Array:
+    """A column as floats, nulls as NaN."""
+    return np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=np.float64)
+
+
+def ensemble_summary(plan: MonteCarlo, table: pa.Table) -> dict[str, Any]:
+    """Deal probability (Wilson 95% interval), deal position and time to deal, ceasefire survival, bands."""
+    scenario, loaded = plan.scenario, plan.loaded
+    steps = scenario.time.steps
+    runs = table.num_rows
+    deal = table.column("deal").to_numpy(zero_copy_only=False)
+    deals = int(deal.sum())
+    deal_step = _column(table, "deal_step")
+    by_step = np.bincount(deal_step[np.isfinite(deal_step)].astype(np.int64), minlength=steps)[:steps]
+    collapsed = np.nan_to_num(_column(table, "ceasefire_collapsed_step"), nan=-1.0).astype(np.int64)
+    collapses = int((collapsed >= 0).sum())
+    survival = survival_curve(collapsed, steps)
+    median_collapse = next((t for t, s in enumerate(survival) if s <= 0.5), None)
+    low, high = wilson_interval(deals, runs)
+    c_low, c_high = wilson_interval(collapses, runs)
+    has_war = scenario.battlefield is not None
+    summary: dict[str, Any] = {
+        "kind": "ensemble",
+        "scenario": {"name": scenario.name, **loaded.provenance()},
+        "seed": plan.seed,
+        "runs": runs,
+        "steps": steps,
+        "step_length": scenario.time.step,
+        "start": scenario.time.start.isoformat(),
+        "end": scenario.time.date_of(steps - 1).isoformat(),
+        "dates": [scenario.time.date_of(t).isoformat() for t in range(steps)],
+        "uncertain": {path: spec.model_dump(exclude_none=True) for path, spec in scenario.uncertain.items()},
+        "deal": {
+            "probability": round(deals / runs, 6) if runs else None,
+            "ci95": [round(low, 6), round(high, 6)],
+            "runs_with_deal": deals,
+            "cumulative_by_step": [round(float(v), 6) for v in np.cumsum(by_step) / max(runs, 1)],
+        },
+        "deal_position": {k: describe_values(_column(table, f"deal_{k}")) for k in scenario.issues},
+        "time_to_deal": {"unit": scenario.time.step, **describe_values(deal_step)},
+        "ceasefire": {
+            "in_force_at_start": bool(scenario.battlefield.ceasefire) if has_war else False,
+            "collapse_probability": round(collapses / runs, 6) if runs else None,
+            "ci95": [round(c_low, 6), round(c_high, 6)],
+            "survival": survival,
+            "median_collapse_step": median_collapse,
+            "held_steps": describe_values(_column(table, "ceasefire_held_steps")),
+            "in_force_at_end": round(float(table.column("ceasefire_at_end").to_numpy(zero_copy_only=False).mean()), 6)
+            if runs
+            else None,
+        },
+        "control_end": describe_values(_column(table, "control_end")) if has_war else None,
+        "actors": {
+            actor: {
+                "name": scenario.actors[actor].name,
+                "batna_end": describe_values(_column(table, f"batna_{actor}")),
+                "utility_of_deal": describe_values(_column(table, f"utility_of_deal_{actor}")),
+            }
+            for actor in scenario.actors
+        },
+        "bands": {
+            name: {f"p{round(level * 100):02d}": values for level, values in plan.bands.quantiles(name).items()}
+            for name in plan.bands.ranges
+        },
+    }
+    from sim import __version__
+
+    summary["version"] = __version__
+    summary["outcome"] = ensemble_sentence(summary)
+    return summary
+
+
+def ensemble_sentence(summary: dict[str, Any]) -> str:
+    """The ensemble's outcome in one sentence."""
+    deal, runs = summary["deal"], summary["runs"]
+    unit = summary["step_length"]
+    text = (
+        f"A deal in {deal['probability']:.1%} of {runs:,} runs (95% interval {deal['ci95'][0]:.1%} to "
+        f"{deal['ci95'][1]:.1%})"
+    )
+    timing = summary["time_to_deal"]
+    if timing["count"]:
+        text += f", typically in {unit} {timing['p50']:.0f} (middle half {timing['p25']:.0f} to {timing['p75']:.0f})"
+    text += "."
+    ceasefire = summary["ceasefire"]
+    if ceasefire["collapse_probability"]:
+        text += f" The ceasefire collapsed in {ceasefire['collapse_probability']:.1%} of runs."
+    elif ceasefire["in_force_at_start"]:
+        text += " The ceasefire held in every run."
+    return text
