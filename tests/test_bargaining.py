@@ -301,3 +301,63 @@ def test_growing_stake_makes_its_side_concede() -> None:
         shares.append(float(split(0.0, 0.0, *weights).proposal[0, 0]))
     assert shares[0] == pytest.approx(0.5, abs=1e-6)
     assert shares[0] > shares[1] > shares[2]
+
+
+def nash_by_grid(
+    ideal: np.ndarray,
+    salience: np.ndarray,
+    reservation: np.ndarray,
+    weights: np.ndarray,
+    first: np.ndarray,
+    second: np.ndarray,
+) -> tuple[np.ndarray, float]:
+    """The asymmetric Nash point of linear utilities over a grid of two free issues (a third held at 0)."""
+    a, b = np.meshgrid(first, second, indexing="ij")
+    x = np.stack([a.ravel(), b.ravel(), np.zeros(a.size)], axis=-1)
+    u = 1.0 - np.sum(salience[None] * np.abs(x[:, None, :] - ideal[None]), axis=-1)
+    slack = u - reservation[None]
+    value = np.where(
+        np.all(slack > 0, axis=1), np.sum(weights * np.log(np.where(slack > 0, slack, 1.0)), axis=1), -np.inf
+    )
+    return x[np.argmax(value)], float(value.max())
+
+
+def test_an_actor_at_its_ideal_on_a_bound_does_not_stall_the_solution() -> None:
+    """Regression: with one actor's ideal at 0 on an issue the solution holds at 0, the kink of its utility
+    there once counted as a slope of 0, the ascent kept trying to leave the bound and stopped short of the
+    maximum, at a point that depended on where it started (March 2016, seed 5: 0.3312 or 0.3280 on Assad's
+    role for inputs 1e-6 apart; the Nash point is 0.3285)."""
+    ideal = np.array([[0.9, 0.4, 0.0], [0.25, 0.0, 1.0]])
+    salience = np.array([[0.5, 0.2, 0.3], [0.4, 0.45, 0.15]])
+    reservation = np.array([0.62875527, 0.80891004])
+    weights = np.array([22.49252869, 49.49831645])
+    grid_point, grid_value = nash_by_grid(
+        ideal, salience, reservation, weights, np.linspace(0.2, 0.5, 3001), np.linspace(0.0, 0.05, 51)
+    )
+    assert grid_point[1] == 0.0
+    for start_shift in (0.0, 0.01, -0.01, 0.03):
+        # Different reservations move the maximin start, the cause of the old dependence on the path.
+        shifted = reservation + np.array([start_shift, -start_shift]) * 1e-3
+        outcome = solve_bargaining(
+            ideal[None],
+            salience[None],
+            np.ones((1, 2)),
+            shifted[None],
+            weights[None],
+            status_quo=np.zeros((1, 3)),
+            free=np.array([True, True, False]),
+        )
+        assert outcome.zone_exists[0]
+        assert outcome.proposal[0, 1] == pytest.approx(0.0, abs=1e-9)
+        assert outcome.proposal[0, 0] == pytest.approx(grid_point[0], abs=2e-4)
+    exact = solve_bargaining(
+        ideal[None],
+        salience[None],
+        np.ones((1, 2)),
+        reservation[None],
+        weights[None],
+        status_quo=np.zeros((1, 3)),
+        free=np.array([True, True, False]),
+    )
+    u = 1.0 - np.sum(salience * np.abs(exact.proposal[0][None] - ideal), axis=-1)
+    assert np.sum(weights * np.log(u - reservation)) == pytest.approx(grid_value, abs=1e-4)

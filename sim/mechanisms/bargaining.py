@@ -128,15 +128,23 @@ class _Utilities:
         return _Utilities(self.ideal[..., runs], self.salience[..., runs], self.exponent[:, 0, runs])
 
     def at(self, x: Array) -> tuple[Array, Array]:
-        """(u (R, N), du/dx (R, K, N)) at outcomes x (K, N)."""
+        """(u (R, N), du/dx (2, R, K, N)) at outcomes x (K, N).
+
+        The derivative is one-sided: [0] as x_k rises, [1] as it falls. They differ only at a kink of
+        a risk-neutral actor, x_k = p_ik, where u_i falls whichever way x_k moves (slope -s_ik rising,
+        +s_ik falling); elsewhere both are the gradient. An ascent that took the kink's slope as 0
+        (sign(0)) would push an actor off its ideal point for free and stall there.
+        """
         difference = x - self.ideal
         distance = np.abs(difference)
+        rising = np.where(difference >= 0.0, 1.0, -1.0)
+        falling = np.where(difference > 0.0, 1.0, -1.0)
         if self.linear:
-            gradient = self.gradient_scale * np.sign(difference)
+            slope = self.gradient_scale
         else:
-            gradient = self.gradient_scale * distance**self.gradient_power
-            gradient *= np.sign(difference)
+            slope = self.gradient_scale * distance**self.gradient_power
             distance = distance**self.exponent
+        gradient = np.stack([slope * rising, slope * falling])
         distance *= self.salience
         return 1.0 - total(distance, 1, as_last_axis=True), gradient
 
@@ -170,6 +178,16 @@ def softmin(slack: Array) -> tuple[Array, Array]:
     return -log_sum / SOFTMIN_SHARPNESS, weights
 
 
+def _ascent_direction(gradient: Array) -> Array:
+    """The steepest feasible ascent per coordinate from a gradient (K, N), or from one-sided
+    derivatives (2, K, N) [rising, falling]: rise where rising gains, fall where falling gains
+    (a negative falling slope), else stay."""
+    if gradient.ndim == 2:
+        return gradient.copy()
+    rising, falling = gradient[0], gradient[1]
+    return np.where(rising > 0.0, rising, np.where(falling < 0.0, falling, 0.0))
+
+
 def _ascend(
     objective: Callable[[Array], tuple[Array, Array]], start: Array, free: Array, iterations: int | NDArray[np.int64]
 ) -> tuple[Array, Array]:
@@ -182,7 +200,12 @@ def _ascend(
     step = np.full(x.shape[1:], INITIAL_STEP)
     per_run = np.ndim(iterations) > 0
     for iteration in range(int(np.max(iterations))):
-        direction = gradient * free
+        direction = _ascent_direction(gradient) * free
+        # Project the direction onto the box before normalising it: a component that points out of
+        # [0,1] at a bound would be clipped away after the step and, with the norm it took, shrink the
+        # move along the others until the step halves to nothing (a run could stall on a bound, e.g. an
+        # actor's ideal at 0, short of the maximum).
+        direction[((x <= 0.0) & (direction < 0.0)) | ((x >= 1.0) & (direction > 0.0))] = 0.0
         norm = np.sqrt(total(direction * direction, 0, as_last_axis=True))
         moving = norm > 0
         if moving.all():
@@ -231,7 +254,7 @@ def solve_bargaining(
     def maximin(x: Array) -> tuple[Array, Array]:
         utilities, gradients = actors.at(x)
         value, pull = softmin(utilities - floor)
-        return value, total(pull[:, None, :] * gradients, 0, as_last_axis=False)
+        return value, total(pull[None, :, None, :] * gradients, 1, as_last_axis=False)
 
     compromise, _ = _ascend(maximin, start.T, free_t, MAXIMIN_ITERATIONS)
     zone_exists = np.min(actors.at(compromise)[0] - floor, axis=0) > 0.0
@@ -253,7 +276,7 @@ def solve_bargaining(
             value = np.where(
                 np.all(positive, axis=0), total(inside_weights * np.log(safe), 0, as_last_axis=True), -np.inf
             )
-            return value, total((inside_weights / safe)[:, None, :] * gradients, 0, as_last_axis=False)
+            return value, total((inside_weights / safe)[None, :, None, :] * gradients, 1, as_last_axis=False)
 
         curved = np.any(risk[runs] != 1.0, axis=-1)
         iterations = np.where(curved, NASH_ITERATIONS_CURVED, NASH_ITERATIONS) if curved.any() else NASH_ITERATIONS
