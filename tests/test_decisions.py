@@ -377,3 +377,12 @@ def test_redeploy_steps_is_the_smallest_number_of_steps_covering_the_lag(days: f
     steps = int(decisions.redeploy_steps(np.array([days]), step_days)[0])
     assert steps * step_days >= days
     assert (steps - 1) * step_days < days or steps == 0
+
+
+def test_softening_never_raises_a_demand_already_below_its_floor() -> None:
+    """A sweep or an ensemble can set `demand` under `min_demand` (the loader refuses it only in a file):
+    softening then leaves the demand where it is instead of lifting it to the floor."""
+    demand = np.array([[-0.005, 0.3, -0.2]])
+    floor = np.array([[0.0, 0.0, -0.1]])
+    softened = decisions.softened_demand(demand, floor, np.full((1, 3), 0.05), np.ones((1, 3), dtype=bool))
+    assert softened.tolist() == [[-0.005, 0.25, -0.2]]

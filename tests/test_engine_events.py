@@ -382,10 +382,9 @@ def test_resume_arms_defies_an_embargo_at_once_and_enforce_embargo_ends_the_defi
     assert trace.fought("arms_inflow") == [0.25, 0.25, 0.75, 0.75, 0.25, 0.25, 0.25, 0.25]
 
 
-def test_enforce_embargo_then_lift_embargo_switch_the_option_on_their_steps_and_the_inflow_one_step_later() -> None:
-    """Pins the current timing: the option flips at the event (start of the step), but the embargo itself is
-    the patron's state, recomputed with the decisions at the end of the step, so the client's inflow stops
-    (and restarts) on the step after the event. Qatar, whose deliveries nobody can stop, keeps delivering."""
+def test_enforce_embargo_then_lift_embargo_switch_the_option_and_the_inflow_on_their_steps() -> None:
+    """Events act at the start of their step: the option flips and the client's inflow stops (and restarts)
+    on the event's own step. Qatar, whose deliveries nobody can stop, keeps delivering."""
     events = {
         "us_enforces": {"at": 2, "actor": "us", "action": "enforce_embargo"},
         "us_lifts": {"at": 5, "actor": "us", "action": "lift_embargo"},
@@ -394,20 +393,20 @@ def test_enforce_embargo_then_lift_embargo_switch_the_option_on_their_steps_and_
 
     assert trace.option("us", "enforce_embargo") == [False, False, True, True, True, False, False, False]
     assert trace.of("embargo", "us") == [False, False, True, True, True, False, False, False]
-    assert trace.fought("arms_inflow") == [0.75, 0.75, 0.75, 0.25, 0.25, 0.25, 0.75, 0.75]
+    assert trace.fought("arms_inflow") == [0.75, 0.75, 0.25, 0.25, 0.25, 0.75, 0.75, 0.75]
     for other in ("regime", "rebels", "turkey", "qatar"):
         assert trace.option(other, "enforce_embargo") == [False] * 8
 
 
-def test_an_embargo_allowed_from_the_start_follows_a_ceasefire_started_by_event_one_step_later() -> None:
-    """Pins the current timing: with `battlefield.ceasefire: true` the embargo holds from step 0, but a
-    ceasefire started by an event at step 2 brings the embargo only from step 3."""
+def test_an_embargo_allowed_from_the_start_follows_a_ceasefire_started_by_event_on_its_step() -> None:
+    """With `battlefield.ceasefire: true` the embargo holds from step 0; a ceasefire started by an event at
+    step 2 brings the embargo on step 2."""
     at_start = run_engine(document(suppliers(us_enforces=True), {}, steps=4, ceasefire=True))
     assert at_start.fought("arms_inflow") == [0.25] * 4
 
     by_event = run_engine(document(suppliers(us_enforces=True), {"truce": {"at": 2, "action": "start_ceasefire"}}))
     assert by_event.of("ceasefire")[:4] == [False, False, True, True]
-    assert by_event.fought("arms_inflow")[:4] == [0.75, 0.75, 0.75, 0.25]
+    assert by_event.fought("arms_inflow")[:4] == [0.75, 0.75, 0.25, 0.25]
 
 
 # ---------------------------------------------------------------------------------------------

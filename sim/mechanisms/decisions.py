@@ -48,8 +48,11 @@ def ceasefire_collapse_probability(spoil_probabilities: Array) -> Array:
 
 
 def softened_demand(demand: Array, min_demand: Array, soften_rate: Array, wants_to_soften: Array) -> Array:
-    """m' = max(min_demand, m - rate) for an actor that softens, else m."""
-    return np.where(wants_to_soften, np.maximum(min_demand, demand - soften_rate), demand)
+    """m' = min(m, max(min_demand, m - rate)) for an actor that softens, else m.
+
+    Softening never raises a demand, even one already below the floor (a sweep or an ensemble can set
+    `demand` under `min_demand`, which the loader refuses only in a file)."""
+    return np.where(wants_to_soften, np.minimum(demand, np.maximum(min_demand, demand - soften_rate)), demand)
 
 
 def wants_to_soften(

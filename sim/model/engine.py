@@ -158,6 +158,12 @@ def apply_events(params: Params, state: State, step: int) -> list[str]:
                 state.defying[:, params.patron == i] = False
         elif event.action in ("enable_option", "disable_option"):
             state.options[:, i, event.option] = event.action == "enable_option"
+    if fired:
+        # Events act at the start of their step, before the battlefield moves: an embargo enforced or
+        # lifted, or a ceasefire started or broken, changes the arms that reach the front this step.
+        state.embargo = decisions.enforces_embargo(
+            state.options[:, :, OPTION["enforce_embargo"]], state.ceasefire[:, None], state.deal[:, None]
+        )
     return fired
 
 
