@@ -802,12 +802,17 @@ def check_references(scenario: Scenario, locations: dict[FieldPath, Location], f
     if talks is not None:
         talks_step = scenario.time.first_step_from(talks)
         if not 0 <= talks_step < scenario.time.steps:
-            raise _error_at(
-                locations,
-                ("time", "talks_start"),
-                file,
-                f"talks_start {talks} is outside the scenario ({scenario.time.start} to {scenario.time.end})",
-            )
+            last_step = scenario.time.date_of(scenario.time.steps - 1)
+            if isinstance(talks, int):
+                message = f"talks_start step {talks} is outside the scenario (0 to {scenario.time.steps - 1})"
+            elif scenario.time.start <= talks < scenario.time.end:
+                message = (
+                    f"talks_start {talks} leaves no step for talks: they open at the first step that starts on "
+                    f"or after it, and the last step starts on {last_step}"
+                )
+            else:
+                message = f"talks_start {talks} is outside the scenario ({scenario.time.start} to {scenario.time.end})"
+            raise _error_at(locations, ("time", "talks_start"), file, message)
     if scenario.battlefield is None and any(
         event.action in {"withdraw_air", "return_forces", "escalate", "spoil", "start_ceasefire"}
         for event in scenario.events.values()
