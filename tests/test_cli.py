@@ -161,10 +161,16 @@ def test_timeseries_has_a_row_per_step_and_actor(runs: dict, name: str) -> None:
     assert last["control"].iloc[0] == pytest.approx(summary["control"], rel=1e-8)
     deal_rows = table[table["deal"].astype(str) == "True"]
     if summary["deal"]["reached"]:
-        assert deal_rows["step"].min() == summary["deal"]["step"]
-        at_deal = table[table["step"] == steps - 1].iloc[0]
-        for issue, value in summary["deal"]["position"].items():
-            assert at_deal[f"proposal_{issue}"] == pytest.approx(value, rel=1e-8, abs=1e-9)
+        # deal.step is the signing of the last settlement (the one whose terms are deal.position); the first
+        # is agreements.settlement.step. A settlement in force at the end is the proposal of the last step.
+        signed = summary["deal"]["step"]
+        in_force = table.drop_duplicates("step").set_index("step")["deal"].astype(str) == "True"
+        assert in_force[signed] and (signed == 0 or not in_force[signed - 1])
+        assert deal_rows["step"].min() == summary["agreements"]["settlement"]["step"]
+        if summary["agreements"]["settlement"]["held"]:
+            at_deal = table[table["step"] == steps - 1].iloc[0]
+            for issue, value in summary["deal"]["position"].items():
+                assert at_deal[f"proposal_{issue}"] == pytest.approx(value, rel=1e-8, abs=1e-9)
     else:
         assert deal_rows.empty
 

@@ -47,9 +47,11 @@ def test_differences_are_those_of_the_two_summaries(march_against_slow_return) -
     russia_over_us = data["leverage"]["russia->us"]["total"]
     assert russia_over_us["a"] == a["leverage"]["russia"]["us"]
     assert data["summaries"]["a"] == a
-    # Porter's claim, read off the comparison: a slow return costs Russia leverage and moves the deal to the US.
-    assert russia_over_us["difference"] < 0
-    assert data["deal"]["position"]["assad_role"]["difference"] > 0
+    # Porter's claim, read off the comparison: with a slow return the first settlement lands nearer the US.
+    # (Leverage at the last step no longer shows it: by then both runs have had a collapse, which brings the
+    # aircraft back; tests/test_stylised_facts.py checks the leverage over the weeks of the withdrawal.)
+    first = [summary["agreements"]["settlement"]["terms"]["assad_role"] for summary in (a, b)]
+    assert first[1] > first[0]
 
 
 def test_report_pairs_both_scenarios_on_one_page(march_against_slow_return) -> None:
@@ -101,7 +103,7 @@ def test_cli_compare_writes_a_report(tmp_path: Path) -> None:
     command = [sys.executable, str(ROOT / "cli.py"), "compare", str(OIL), str(TURKEY), "--out", str(folder)]
     done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert "A: deal in week 0; B: deal in week 0." in done.stdout
+    assert "A: deal in week 11; B: deal in week 11." in done.stdout
     data = json.loads((folder / "comparison.json").read_text(encoding="utf-8"))
     assert data["b"]["name"].startswith("Turkish-Russian reconciliation")
     assert (folder / "report.html").stat().st_size > 100_000

@@ -281,7 +281,9 @@ def closed_form_one_issue(x: float, p_i: float, p_j: float, r_i: float, risk_i: 
     x=unit,
     p_i=unit,
     p_j=unit,
-    r_i=st.floats(min_value=-0.3, max_value=1.0),
+    # r_i within 1e-6 of 1 leaves an acceptable interval of width (1 - r_i)^(1/r) where 1 - |d|^r rounds in
+    # double precision (|d|^r near 1e-16): the closed form and the code then differ by more than 1e-7.
+    r_i=st.floats(min_value=-0.3, max_value=1.0 - 1e-6),
     risk_i=st.floats(min_value=1.0, max_value=3.0),
     risk_j=st.floats(min_value=1.0, max_value=3.0),
 )

@@ -135,7 +135,13 @@ def test_every_figure_has_a_title_axis_titles_and_a_caption(march):
 
 def test_time_axes_mark_every_event_the_deal_and_number_them_as_the_key_does(march):
     marks = run_marks(march)
-    assert [m.kind for m in marks] == ["event", "deal"]
+    settlement = march.summary["agreements"]["settlement"]
+    # At the scenario's seed Iran breaks the first deal and a new one follows (self-enforcement, docs/ODD.md).
+    assert settlement["collapsed_step"] is not None and settlement["broken_by"] == "iran"
+    assert [m.kind for m in marks] == ["event", "deal", "collapse", "deal"]
+    steps = [2, settlement["step"], settlement["collapsed_step"], march.summary["deal"]["step"]]
+    assert [m.step for m in marks] == steps
+    assert marks[2].label == "Iran breaks the deal"
     assert marks[0].number == 1 and marks[0].label == march.scenario.events["russia_withdraws"].label
     time_sections = [
         s

@@ -65,9 +65,15 @@ class Runs:
         """A per-actor series, (steps, N)."""
         return self.series[name][:, :, self.actor(actor_id)]
 
-    def hazard(self) -> Array:
-        """Probability that the ceasefire collapses at some step: 1 - prod_t (1 - q_t), per run."""
-        return 1.0 - np.prod(1.0 - self.series["collapse_probability"], axis=0)
+    def hazard(self, before_settlement: bool = False) -> Array:
+        """Probability that the ceasefire collapses at some step: 1 - prod_t (1 - q_t), per run; with
+        `before_settlement`, over the steps before the first settlement is signed."""
+        q = self.series["collapse_probability"]
+        if before_settlement:
+            first = self.final.settlement_first_step
+            steps = np.arange(q.shape[0])[:, None]
+            q = np.where((first < 0) | (steps < first), q, 0.0)
+        return 1.0 - np.prod(1.0 - q, axis=0)
 
     def deal_utility(self, actor_id: str) -> Array:
         """u_i of the deal reached (NaN without a deal), per run."""
@@ -128,7 +134,7 @@ def test_batch_reproduces_the_single_run() -> None:
     for seed in (0, 7):
         summary = run_scenario(loaded, seed=seed).summary
         member = SEEDS.index(seed)
-        assert summary["deal"]["reached"] == bool(runs.final.deal[member])
+        assert summary["deal"]["reached"] == bool(runs.final.settlement_reached[member])
         assert summary["deal"]["step"] == int(runs.final.deal_step[member])
         position = [summary["deal"]["position"][k] for k in runs.params.issue_ids]
         np.testing.assert_allclose(position, runs.final.deal_outcome[member], atol=1e-12)
@@ -139,7 +145,15 @@ def test_batch_reproduces_the_single_run() -> None:
 
 def test_fact_1_march_ceasefire_holds_with_the_embargo_and_survives_the_withdrawal() -> None:
     """Fact 1. With the US pledge to stop its allies' arms flow enforced, the March 2016 ceasefire holds
-    through the scenario, and Russia's partial withdrawal does not collapse it.
+    far more often than without it, and Russia's partial withdrawal does not collapse it.
+
+    Restated when agreements became self-enforcing and their timing endogenous (docs/ODD.md): Porter's
+    claims are causal (the embargo left the opposition "little choice"; the withdrawal kept the threat),
+    so the fact compares the ceasefire with and without the embargo, and with and without the
+    withdrawal. How often it holds in absolute terms is for the calibration against the 2016 record
+    (it eroded from late April); it is reported, not asserted here. A settlement can now fall later (in
+    the shipped scenario Iran, whose alternative improves while fighting, breaks it in some seeds), so
+    the fact counts collapses before any settlement, and the arms flow until the first collapse.
 
     Porter: no weapons crossed from Turkey or Jordan once the ceasefire took effect, leaving the armed
     opposition "little choice but to go along with the ceasefire"; the ceasefire proved "far more effective
@@ -150,12 +164,22 @@ def test_fact_1_march_ceasefire_holds_with_the_embargo_and_survives_the_withdraw
     """
     march = shipped(MARCH)
     no_withdrawal = shipped("ceasefire_2016_03_no_withdrawal.yaml")
-    held = (march.final.collapsed_step < 0) & march.final.ceasefire
-    assert held.sum() >= 15, f"ceasefire held in {held.sum()} of {len(SEEDS)} seeds"
-    assert np.all(march.series["arms_inflow"][:, held] == 0.0), "arms reached the opposition during the ceasefire"
-    safer_or_equal = march.hazard() <= no_withdrawal.hazard() + 1e-12
+    no_embargo = shipped("ceasefire_2016_03_us_no_embargo.yaml")
+
+    def held_until_settled(runs: Runs) -> np.ndarray:
+        first = runs.final.collapsed_step
+        return (first < 0) | (first == runs.final.settlement_collapsed_step)
+
+    held, held_without = held_until_settled(march), held_until_settled(no_embargo)
+    assert held.sum() >= held_without.sum() + 10, f"held in {held.sum()} seeds, {held_without.sum()} without"
+    first_collapse = march.final.collapsed_step
+    steps = np.arange(march.series["arms_inflow"].shape[0])[:, None]
+    before_collapse = (first_collapse < 0) | (steps < first_collapse)
+    assert np.all(march.series["arms_inflow"][before_collapse & held] == 0.0), "arms reached the opposition"
+    hazard = march.hazard(before_settlement=True)
+    safer_or_equal = hazard <= no_withdrawal.hazard(before_settlement=True) + 1e-12
     assert safer_or_equal.sum() >= 15, f"withdrawal raised the collapse risk in {(~safer_or_equal).sum()} seeds"
-    assert march.hazard().mean() < 0.5
+    assert hazard.mean() < 0.5
 
 
 def test_fact_2_a_credible_return_keeps_russias_leverage_a_slow_one_loses_it() -> None:
@@ -283,8 +307,10 @@ def test_fact_6_an_or_else_worsens_russias_alternative_and_moves_the_deal_to_the
     assert worse.all()
     assert np.all(or_else.series["coercive"][0, :, us, russia] > 0.0)
     assad = september.params.issue_ids.index("assad_role")
-    toward_us = or_else.final.deal & (
-        ~september.final.deal | (or_else.final.deal_outcome[:, assad] > september.final.deal_outcome[:, assad])
+    # A settlement may fall later (self-enforcement): compare the terms signed, whether or not they held.
+    signed, signed_before = or_else.final.settlement_reached, september.final.settlement_reached
+    toward_us = signed & (
+        ~signed_before | (or_else.final.deal_outcome[:, assad] > september.final.deal_outcome[:, assad])
     )
     assert toward_us.sum() >= 15, f"deal moved toward the US in {toward_us.sum()} seeds"
 
@@ -296,21 +322,30 @@ def test_fact_7_a_negotiator_whose_stake_grows_concedes_more_the_longer_talks_la
     Porter: "the longer the negotiations continue", the greater Kerry's personal stake in a compromise.
     Checked: the US's utility of the deal (summary `actors.us.utility_of_deal`) in the March scenario with
     `stake_growth` as shipped and at 0, for talks that open in week 6 (as in March) and in week 20:
-    the stake costs the US something, and costs it more when the talks open later.
+    the stake costs the US something, and costs it more when the talks open later. Both runs last 50
+    weeks, so that talks opening in week 20 have as long to conclude as those opening in week 6 once
+    the time to agree comes from the concessions (with the shipped 30 weeks they often had too little).
     """
     concession = {}
     for talks_start in (6, 20):
 
         def us_utility(stake_growth: float, talks_start: int = talks_start) -> Array:
             runs = variant(
-                MARCH, {"time": {"talks_start": talks_start}, "actors": {"us": {"stake_growth": stake_growth}}}
+                MARCH,
+                {
+                    "time": {"talks_start": talks_start, "steps": 50},
+                    "actors": {"us": {"stake_growth": stake_growth}},
+                },
             )
             return runs.deal_utility("us")
 
         concession[talks_start] = us_utility(0.0) - us_utility(0.002)
     assert (concession[6] > 0).sum() >= 15
     assert (concession[20] > concession[6]).sum() >= 15
-    assert np.median(concession[20]) > 2 * np.median(concession[6])
+    # Once deals came at the talks' opening the stake had grown 20/6 times as long, and the median concession
+    # was asserted to double; deals now come when the concessions meet (weeks later), which narrows the ratio
+    # of the stakes at signing, so only the direction is asserted.
+    assert np.median(concession[20]) > np.median(concession[6])
 
 
 LIMITED_DEALS = (

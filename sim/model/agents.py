@@ -12,7 +12,7 @@ from sim.model import engine
 if TYPE_CHECKING:
     from sim.model.model import NegotiationModel
 
-DECISIONS = ("accept", "spoil_probability", "soften", "escalate", "withdraw")
+DECISIONS = ("accept", "concession", "spoil_probability", "restrain", "soften", "escalate", "withdraw")
 
 
 class NegotiationActor(mesa.Agent):
@@ -20,11 +20,11 @@ class NegotiationActor(mesa.Agent):
 
     Its parameters live in the model's `Params` (column `index`), as the engine that batches runs
     needs them. Each step, in Mesa's way, the model asks every agent to `decide`: the agent applies
-    the rules of `sim.mechanisms.decisions` to its own column of what the model observed, and keeps
-    its decisions as its own attributes (`accept`, `spoil_probability`, `soften`, `escalate`,
-    `withdraw`); the model then carries them out together (decisions are simultaneous, so the order
-    of agents does not matter). `record` copies what the agent saw and did into the attributes the
-    DataCollector reads.
+    the rules of `sim.mechanisms.decisions`, `concessions` and `agreements` to its own column of what
+    the model observed, and keeps its decisions as its own attributes (`accept`, `concession`,
+    `spoil_probability`, `restrain`, `soften`, `escalate`, `withdraw`); the model then carries them
+    out together (decisions are simultaneous, so the order of agents does not matter). `record`
+    copies what the agent saw and did into the attributes the DataCollector reads.
     """
 
     model: NegotiationModel

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from sim.mechanisms import agreements, concessions, decisions
 from sim.mechanisms import alternatives as batna_math
 from sim.mechanisms import battlefield as war
-from sim.mechanisms import decisions
-from sim.mechanisms.bargaining import bargaining_weights, reservation_values, solve_bargaining
+from sim.mechanisms.bargaining import bargaining_weights, impatience, reservation_values, solve_bargaining
 from sim.mechanisms.leverage import coercive_leverage, inducement_leverage
 from sim.mechanisms.utility import distance_from_ideal
 from sim.scenario.params import OPTION_NAMES, Params
@@ -51,6 +51,7 @@ class State:
     withdrawn_redeploy_days: Array  # (N, A)
     return_in: NDArray[np.int64]  # (N, A) steps until withdrawn air is back, -1 if not returning
     demand: Array  # (N, A)
+    conceded: Array  # (N, A) C_i: aspiration given up since the talks (re)opened (`sim.mechanisms.concessions`)
     options: NDArray[np.bool_]  # (N, A, O)
     embargo: NDArray[np.bool_]  # (N, A) patron enforcing an embargo on its suppliers
     supplying: NDArray[np.bool_]  # (N, A) supplier delivering arms when not embargoed
@@ -62,6 +63,12 @@ class State:
     deal_outcome: Array  # (N, K)
     collapsed_step: NDArray[np.int64]  # (N,) first step a ceasefire collapsed, -1 if never
     held_steps: NDArray[np.int64]  # (N,)
+    ceasefire_signed_step: NDArray[np.int64]  # (N,) first step a ceasefire was in force, -1 if never
+    broken_by: NDArray[np.int64]  # (N,) actor who broke the first ceasefire to collapse, -1 if none
+    settlement_reached: NDArray[np.bool_]  # (N,) a settlement was signed at some step (it may have fallen since)
+    settlement_first_step: NDArray[np.int64]  # (N,) step the first settlement was signed, -1 if none
+    settlement_collapsed_step: NDArray[np.int64]  # (N,) first step a settlement fell, -1 if never
+    settlement_broken_by: NDArray[np.int64]  # (N,) actor who broke it, -1 if none
 
 
 def initial_state(params: Params) -> State:
@@ -77,6 +84,7 @@ def initial_state(params: Params) -> State:
         withdrawn_redeploy_days=params.actor("redeploy_days").copy(),
         return_in=np.full((n, a), -1, dtype=np.int64),
         demand=params.actor("demand").copy(),
+        conceded=np.zeros((n, a)),
         options=options,
         embargo=decisions.enforces_embargo(
             options[:, :, OPTION["enforce_embargo"]], ceasefire[:, None], np.zeros((n, 1), dtype=bool)
@@ -90,6 +98,12 @@ def initial_state(params: Params) -> State:
         deal_outcome=np.full((n, len(params.issue_ids)), np.nan),
         collapsed_step=np.full(n, -1, dtype=np.int64),
         held_steps=np.zeros(n, dtype=np.int64),
+        ceasefire_signed_step=np.where(ceasefire, 0, -1).astype(np.int64),
+        broken_by=np.full(n, -1, dtype=np.int64),
+        settlement_reached=np.zeros(n, dtype=bool),
+        settlement_first_step=np.full(n, -1, dtype=np.int64),
+        settlement_collapsed_step=np.full(n, -1, dtype=np.int64),
+        settlement_broken_by=np.full(n, -1, dtype=np.int64),
     )
 
 
@@ -114,6 +128,8 @@ class Assessment:
     coercive: Array  # (N, A, A)
     inducement: Array  # (N, A, A)
     credibility: Array  # (N, A) weight of withdrawn air as a threat
+    fighting_cost: Array  # (N, A) c_i, each actor's cost of fighting over its horizon
+    intensity: Array  # (N,) fighting intensity this step: 1 at war, lower under a ceasefire
 
 
 def apply_events(params: Params, state: State, step: int) -> list[str]:
@@ -158,6 +174,9 @@ def apply_events(params: Params, state: State, step: int) -> list[str]:
                 state.defying[:, params.patron == i] = False
         elif event.action in ("enable_option", "disable_option"):
             state.options[:, i, event.option] = event.action == "enable_option"
+    state.ceasefire_signed_step = np.where(
+        state.ceasefire & (state.ceasefire_signed_step < 0), step, state.ceasefire_signed_step
+    )
     if fired:
         # Events act at the start of their step, before the battlefield moves: an embargo enforced or
         # lifted, or a ceasefire started or broken, changes the arms that reach the front this step.
@@ -215,8 +234,8 @@ def _threat_strengths(params: Params, state: State, credible: bool) -> tuple[Arr
     return damage, protection - damage_to_opposition
 
 
-def advance_battlefield(params: Params, state: State, shock: Array) -> tuple[Array, Array, Array]:
-    """Step 2: move control and the arms stock; returns (G, O, inflow) as fought this step."""
+def advance_battlefield(params: Params, state: State, shock: Array) -> tuple[Array, Array, Array, Array]:
+    """Step 2: move control and the arms stock; returns (G, O, inflow, intensity) as fought this step."""
     arrived = state.return_in == 0
     state.air_present = np.where(arrived, state.air_present + state.air_withdrawn, state.air_present)
     state.air_withdrawn = np.where(arrived, 0.0, state.air_withdrawn)
@@ -247,8 +266,10 @@ def advance_battlefield(params: Params, state: State, shock: Array) -> tuple[Arr
         + protection,
         war.MIN_STRENGTH,
     )
+    intensity = agreements.fighting_intensity(
+        state.ceasefire | state.deal, params.battle("ceasefire_intensity"), params.battle("excluded_fighting")
+    )
     if params.has_battlefield:
-        intensity = np.where(state.ceasefire | state.deal, params.battle("ceasefire_intensity"), 1.0)
         state.control = war.step_control(
             state.control,
             war.force_balance(government, opposition),
@@ -258,7 +279,7 @@ def advance_battlefield(params: Params, state: State, shock: Array) -> tuple[Arr
             shock,
         )
         state.arms_stock = war.next_arms_stock(state.arms_stock, inflow, params.battle("arms_burn"), intensity)
-    return government, opposition, inflow
+    return government, opposition, inflow, intensity
 
 
 def _credible_strengths(params: Params, state: State, credibility: Array) -> tuple[Array, Array, Array]:
@@ -378,6 +399,7 @@ def assess(
     government_now: Array,
     opposition_now: Array,
     inflow: Array,
+    intensity: Array | None = None,
     *,
     measure_inducement: bool = True,
 ) -> Assessment:
@@ -506,6 +528,8 @@ def assess(
         coercive=coercive,
         inducement=inducement,
         credibility=credibility,
+        fighting_cost=cost,
+        intensity=np.ones(n_runs) if intensity is None else intensity,
     )
 
 
@@ -518,18 +542,32 @@ def decide(
     required = params.required[actors]
     coercive_over_counterparts = np.sum(seen.coercive[:, actors, :] * params.required, axis=-1)
     initial_force = params.actor("ground") + params.actor("air")
+    # Self-enforcement (`sim.mechanisms.agreements`): a party bound by the ceasefire, and by the settlement
+    # once there is one, weighs the terms (the offer on the table, or the settlement's terms: the same
+    # proposal once signed) against breaking them now.
+    in_force = state.ceasefire[:, None]
+    keep = agreements.keep_value(
+        pick(seen.utility_of_offer), params.battle("excluded_fighting"), pick(seen.fighting_cost)
+    )
+    gain = agreements.breaking_gain(pick(seen.spoil_alternative), keep, pick(params.actor("defection_cost")))
+    defection = agreements.defection_probability(
+        gain, pick(params.actor("capability")), pick(params.actor("spoil_sensitivity")), 0.0
+    )
+    talking = (seen.step >= params.talks_start_step) & ~state.deal[:, None]
+    elapsed = np.full((params.runs, 1), float(seen.step))
+    rate = concessions.concession_rate(
+        impatience(pick(params.actor("patience")), pick(params.actor("stake_growth")), elapsed),
+        pick(params.actor("war_cost")),
+        pick(seen.involvement),
+        seen.intensity,
+    )
     return {
-        "accept": decisions.accepts(pick(seen.utility_of_offer), pick(seen.reservation)),
-        "spoil_probability": np.where(
-            option("spoil") & state.ceasefire[:, None] & ~state.deal[:, None],
-            decisions.spoil_probability(
-                pick(seen.spoil_alternative),
-                pick(seen.utility_of_offer),
-                pick(params.actor("capability")),
-                pick(params.actor("spoil_sensitivity")),
-            ),
-            0.0,
+        "accept": decisions.accepts(
+            pick(seen.utility_of_offer), concessions.acceptance_threshold(pick(seen.reservation), pick(state.conceded))
         ),
+        "concession": np.where(talking, rate, 0.0),
+        "spoil_probability": np.where(option("spoil") & in_force, defection, 0.0),
+        "restrain": (pick(params.actor("restrains_clients")) > 0.0) & in_force & (gain <= 0.0),
         "soften": decisions.wants_to_soften(
             option("soften"), required, seen.zone_exists[:, None], coercive_over_counterparts, state.deal[:, None]
         ),
@@ -566,14 +604,32 @@ def apply_decisions(
     required = params.required
     all_accept = np.all(intents["accept"][:, required], axis=-1)
     new_deal = seen.zone_exists & all_accept & ~state.deal & (step >= params.talks_start_step)
-    collapse_probability = decisions.ceasefire_collapse_probability(intents["spoil_probability"])
-    collapses = state.ceasefire & ~state.deal & ~new_deal & (uniform < collapse_probability)
+    # A patron that prefers the agreement holds its clients back by the share it can.
+    held_back = agreements.restraint(params.patron, intents["restrain"], params.actor("restrains_clients"))
+    defection = intents["spoil_probability"] * (1.0 - held_back)
+    collapse_probability = decisions.ceasefire_collapse_probability(defection)
+    who = agreements.breaker(uniform, defection)
+    collapses = state.ceasefire & ~new_deal & (who >= 0)
     _collapse(params, state, collapses, step)
+    state.broken_by = np.where(collapses & (state.broken_by < 0), who, state.broken_by)
+    # A settlement falls with the ceasefire it brought: the war and the bargaining start again.
+    falls = collapses & state.deal
+    state.settlement_collapsed_step = np.where(
+        falls & (state.settlement_collapsed_step < 0), step, state.settlement_collapsed_step
+    )
+    state.settlement_broken_by = np.where(falls & (state.settlement_broken_by < 0), who, state.settlement_broken_by)
+    state.deal = state.deal & ~falls
+    state.conceded = concessions.conceded_after(state.conceded, intents["concession"], ~state.deal[:, None], falls)
 
     state.deal_step = np.where(new_deal, step, state.deal_step)
     state.deal_outcome = np.where(new_deal[:, None], seen.proposal, state.deal_outcome)
     state.deal = state.deal | new_deal
+    state.settlement_first_step = np.where(new_deal & ~state.settlement_reached, step, state.settlement_first_step)
+    state.settlement_reached = state.settlement_reached | new_deal
     state.ceasefire = state.ceasefire | new_deal
+    state.ceasefire_signed_step = np.where(
+        state.ceasefire & (state.ceasefire_signed_step < 0), step, state.ceasefire_signed_step
+    )
 
     state.demand = decisions.softened_demand(
         state.demand, params.actor("min_demand"), params.actor("soften_rate"), intents["soften"]
@@ -604,7 +660,12 @@ def apply_decisions(
         state.options[:, :, OPTION["enforce_embargo"]], state.ceasefire[:, None], state.deal[:, None]
     )
     state.held_steps = state.held_steps + state.ceasefire
-    return {"new_deal": new_deal, "collapses": collapses, "collapse_probability": collapse_probability}
+    return {
+        "new_deal": new_deal,
+        "collapses": collapses,
+        "collapse_probability": collapse_probability,
+        "broken_by": np.where(collapses, who, -1),
+    }
 
 
 def observe(
@@ -614,8 +675,8 @@ def observe(
     the offer on the table and the leverage matrix are assessed. Returns what the actors see and the
     labels of the events that fired. `draws` is (N, 2) for this step (column 0 is the battlefield's)."""
     fired = apply_events(params, state, step)
-    government, opposition, inflow = advance_battlefield(params, state, draws[:, 0])
-    seen = assess(params, state, step, government, opposition, inflow, measure_inducement=measure_inducement)
+    government, opposition, inflow, intensity = advance_battlefield(params, state, draws[:, 0])
+    seen = assess(params, state, step, government, opposition, inflow, intensity, measure_inducement=measure_inducement)
     return seen, fired
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from mesa import DataCollector, Model
 
+from sim.mechanisms import concessions
 from sim.model import engine
 from sim.model.agents import DECISIONS, NegotiationActor
 from sim.scenario.params import Params, params_from_scenario
@@ -22,7 +23,9 @@ ACTOR_SCALARS = (
     "demand",
     "weight",
     "accepts",
+    "aspiration",
     "spoil_probability",
+    "restrains",
     "softened",
     "escalated",
     "withdrew",
@@ -76,7 +79,9 @@ class NegotiationModel(Model):
                 "ceasefire",
                 "deal",
                 "zone_exists",
+                "intensity",
                 "collapse_probability",
+                "broken_by",
                 "events",
             )
         }
@@ -125,7 +130,10 @@ class NegotiationModel(Model):
         self.ceasefire = bool(state.ceasefire[0])
         self.deal = bool(state.deal[0])
         self.zone_exists = bool(seen.zone_exists[0])
+        self.intensity = float(seen.intensity[0])
         self.collapse_probability = float(self.outcome["collapse_probability"][0])
+        breaker = int(self.outcome["broken_by"][0])
+        self.broken_by = self.params.actor_ids[breaker] if breaker >= 0 else ""
         self.events = "; ".join(self.fired)
         for k, issue in enumerate(self.params.issue_ids):
             setattr(self, f"proposal_{issue}", float(seen.proposal[0, k]))
@@ -140,7 +148,9 @@ class NegotiationModel(Model):
             "demand": state.demand[0, i],
             "weight": seen.weights[0, i],
             "accepts": bool(intents["accept"][0, i]),
+            "aspiration": concessions.aspiration(state.conceded[0, i]),
             "spoil_probability": intents["spoil_probability"][0, i],
+            "restrains": bool(intents["restrain"][0, i]),
             "softened": bool(intents["soften"][0, i]),
             "escalated": bool(intents["escalate"][0, i]),
             "withdrew": bool(intents["withdraw"][0, i]),

@@ -53,6 +53,20 @@ def outcome_sentence(summary: dict[str, Any], scenario) -> str:
         return f"all {count} {unit}s" if count != 1 else f"the one {unit}"
 
     deal, ceasefire, steps = summary["deal"], summary["ceasefire"], summary["steps"]
+    settlement = summary.get("agreements", {}).get("settlement", {})
+    if deal["reached"] and settlement.get("collapsed_step") is not None:
+        first = when(settlement["step"], settlement["date"])
+        broken = when(settlement["collapsed_step"], settlement["collapsed_date"])
+        who = settlement["broken_by"] or "a party"
+        names = {actor_id: scenario.actors[actor_id].name for actor_id in scenario.actors}
+        text = f"A deal was reached {first}; {names.get(who, who)} broke it {broken}"
+        if settlement["held"]:
+            return (
+                text
+                + f", and a new one was reached {when(deal['step'], deal['date'])}: "
+                + (describe_position(scenario, deal["position"]) + ".")
+            )
+        return text + ", and the war went on."
     collapsed, held = ceasefire["collapsed_step"], ceasefire["held_steps"]
     has_ceasefire = scenario.battlefield is not None
     if deal["reached"]:
@@ -81,6 +95,45 @@ def outcome_sentence(summary: dict[str, Any], scenario) -> str:
     return text + ", and there was no ceasefire."
 
 
+def agreements_summary(scenario, params, state, terms: dict[str, float] | None) -> dict[str, Any]:
+    """summary.json `agreements`: each agreement's fate in run 0 of `state` (the ceasefire only where
+    there is a war to cease)."""
+    ids = params.actor_ids
+
+    def date(step: int) -> str | None:
+        return scenario.time.date_of(step).isoformat() if step >= 0 else None
+
+    def entry(first_step: int, in_force: bool, collapsed: int, breaker: int, agreed_terms: dict | None) -> dict:
+        return {
+            "reached": first_step >= 0,
+            "step": first_step if first_step >= 0 else None,
+            "date": date(first_step),
+            "terms": agreed_terms if first_step >= 0 else None,
+            "held": bool(in_force),
+            "collapsed_step": collapsed if collapsed >= 0 else None,
+            "collapsed_date": date(collapsed),
+            "broken_by": ids[breaker] if breaker >= 0 else None,
+        }
+
+    result = {}
+    if params.has_battlefield:
+        result["ceasefire"] = entry(
+            int(state.ceasefire_signed_step[0]),
+            state.ceasefire[0],
+            int(state.collapsed_step[0]),
+            int(state.broken_by[0]),
+            {},
+        )
+    result["settlement"] = entry(
+        int(state.settlement_first_step[0]),
+        state.deal[0],
+        int(state.settlement_collapsed_step[0]),
+        int(state.settlement_broken_by[0]),
+        terms,
+    )
+    return result
+
+
 def _clean(value: float) -> float | None:
     return None if value is None or not np.isfinite(value) else float(value)
 
@@ -91,7 +144,7 @@ def build_result(loaded: LoadedScenario, model: NegotiationModel) -> RunResult:
     scenario = loaded.scenario
     ids, issues = params.actor_ids, params.issue_ids
     last = model.seen
-    deal_reached = bool(state.deal[0])
+    deal_reached = bool(state.settlement_reached[0])
     deal_step = int(state.deal_step[0]) if deal_reached else None
     position = {k: float(state.deal_outcome[0, j]) for j, k in enumerate(issues)} if deal_reached else None
     utilities = params.utilities_at(state.deal_outcome)[0] if deal_reached else None
@@ -147,6 +200,7 @@ def build_result(loaded: LoadedScenario, model: NegotiationModel) -> RunResult:
         "control": _clean(float(state.control[0])) if params.has_battlefield else None,
         "version": __version__,
     }
+    summary["agreements"] = agreements_summary(scenario, params, state, summary["deal"]["position"])
     summary["outcome"] = outcome_sentence(summary, scenario)
     timeseries = _timeseries(model)
     marks = [(event.step, scenario.time.date_of(event.step).isoformat(), event.label) for event in params.events]

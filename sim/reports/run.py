@@ -48,9 +48,19 @@ def run_marks(result: RunResult) -> list[TimeMark]:
         for number, event in enumerate(sorted(params.events, key=lambda e: e.step), start=1)
         if 0 <= event.step < params.steps
     ]
+    settlement = summary.get("agreements", {}).get("settlement", {})
     if summary["deal"]["reached"]:
-        marks.append(TimeMark(summary["deal"]["step"], summary["deal"]["date"], "deal reached", "deal"))
-    if summary["ceasefire"]["collapsed_step"] is not None:
+        first_step, first_date = settlement.get("step", summary["deal"]["step"]), settlement.get("date")
+        marks.append(TimeMark(first_step, first_date or summary["deal"]["date"], "deal reached", "deal"))
+        if settlement.get("collapsed_step") is not None:
+            breaker = settlement["broken_by"]
+            broken = f"{scenario.actors[breaker].name} breaks the deal" if breaker else "the deal falls"
+            marks.append(TimeMark(settlement["collapsed_step"], settlement["collapsed_date"], broken, "collapse"))
+        if summary["deal"]["step"] != first_step:
+            marks.append(TimeMark(summary["deal"]["step"], summary["deal"]["date"], "a new deal reached", "deal"))
+    if summary["ceasefire"]["collapsed_step"] is not None and summary["ceasefire"]["collapsed_step"] != settlement.get(
+        "collapsed_step"
+    ):
         marks.append(
             TimeMark(
                 summary["ceasefire"]["collapsed_step"],

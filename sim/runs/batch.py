@@ -45,6 +45,7 @@ MIN_CHUNK_RUNS = 250
 CHUNKS_WANTED = 4
 # Fixed histogram ranges for the fan charts: resolution (high - low) / bins.
 CONTROL_RANGE = (0.0, 1.0, 1000)
+INTENSITY_RANGE = (0.0, 1.0, 1000)
 UTILITY_RANGE = (-2.0, 1.0, 3000)
 
 
@@ -124,6 +125,10 @@ def outcome_columns(scenario: Scenario) -> list[tuple[str, pa.DataType]]:
         ("ceasefire_held_steps", pa.int64()),
         ("ceasefire_collapsed_step", pa.int64()),
         ("ceasefire_at_end", pa.bool_()),
+        ("ceasefire_signed_step", pa.int64()),
+        ("settlement_first_step", pa.int64()),
+        ("settlement_at_end", pa.bool_()),
+        ("settlement_collapsed_step", pa.int64()),
         ("control_end", pa.float64()),
     ]
     return columns
@@ -131,7 +136,7 @@ def outcome_columns(scenario: Scenario) -> list[tuple[str, pa.DataType]]:
 
 def band_series(scenario: Scenario) -> dict[str, tuple[float, float, int]]:
     """Time series summarised as fan charts, with their histogram ranges (low, high, bins)."""
-    series = {"control": CONTROL_RANGE}
+    series = {"control": CONTROL_RANGE, "intensity": INTENSITY_RANGE}
     for actor in scenario.actors:
         series[f"batna_{actor}"] = UTILITY_RANGE
         series[f"deal_value_{actor}"] = UTILITY_RANGE
@@ -174,6 +179,7 @@ def _record_step(series: dict[str, list[Array]], params: Params, state: engine.S
     series.setdefault("control", []).append(
         state.control.copy() if params.has_battlefield else np.full(params.runs, np.nan)
     )
+    series.setdefault("intensity", []).append(seen.intensity.copy())
     for i, actor in enumerate(params.actor_ids):
         series.setdefault(f"batna_{actor}", []).append(seen.batna[:, i].copy())
         series.setdefault(f"deal_value_{actor}", []).append(seen.utility_of_offer[:, i].copy())
@@ -181,7 +187,7 @@ def _record_step(series: dict[str, list[Array]], params: Params, state: engine.S
 
 def _outcomes(params: Params, state: engine.State, last: engine.Assessment | None) -> dict[str, np.ndarray]:
     """Per-run outcomes at the end of the runs (NaN / -1 mark 'none'; they become nulls in Parquet)."""
-    deal = state.deal.copy()
+    deal = state.settlement_reached.copy()  # a settlement was reached (it may have fallen since)
     utilities = np.where(deal[:, None], params.utilities_at(np.where(deal[:, None], state.deal_outcome, 0.0)), np.nan)
     columns: dict[str, np.ndarray] = {"deal": deal, "deal_step": state.deal_step.copy()}
     for k, issue in enumerate(params.issue_ids):
@@ -195,6 +201,10 @@ def _outcomes(params: Params, state: engine.State, last: engine.Assessment | Non
     columns["ceasefire_held_steps"] = state.held_steps.copy()
     columns["ceasefire_collapsed_step"] = state.collapsed_step.copy()
     columns["ceasefire_at_end"] = state.ceasefire.copy()
+    columns["ceasefire_signed_step"] = state.ceasefire_signed_step.copy()
+    columns["settlement_first_step"] = state.settlement_first_step.copy()
+    columns["settlement_at_end"] = state.deal.copy()
+    columns["settlement_collapsed_step"] = state.settlement_collapsed_step.copy()
     columns["control_end"] = state.control.copy() if params.has_battlefield else np.full(params.runs, np.nan)
     return columns
 

@@ -182,6 +182,7 @@ def ensemble_summary(plan: MonteCarlo, table: pa.Table) -> dict[str, Any]:
             if runs
             else None,
         },
+        "agreements": agreements_summary(table, scenario, runs),
         "control_end": describe_values(_column(table, "control_end")) if has_war else None,
         "actors": {
             actor: {
@@ -201,6 +202,36 @@ def ensemble_summary(plan: MonteCarlo, table: pa.Table) -> dict[str, Any]:
     summary["version"] = __version__
     summary["outcome"] = ensemble_sentence(summary)
     return summary
+
+
+def _proportion(count: int, runs: int) -> dict[str, Any]:
+    low, high = wilson_interval(count, runs)
+    return {"probability": round(count / runs, 6) if runs else None, "ci95": [round(low, 6), round(high, 6)]}
+
+
+def agreements_summary(table: pa.Table, scenario: Scenario, runs: int) -> dict[str, Any]:
+    """Per agreement: reached, held to the end and collapsed within 4 weeks of its signing, each with a
+    Wilson 95% interval, and the weeks from signing to collapse over the runs where it collapsed."""
+    weeks_per_step = scenario.time.step_days / 7.0
+    columns = {"ceasefire": ("ceasefire_signed_step", "ceasefire_at_end", "ceasefire_collapsed_step")}
+    if scenario.battlefield is None:
+        columns = {}
+    columns["settlement"] = ("settlement_first_step", "settlement_at_end", "settlement_collapsed_step")
+    result = {}
+    for name, (signed_column, end_column, collapsed_column) in columns.items():
+        signed = np.nan_to_num(_column(table, signed_column), nan=-1.0)
+        collapsed = np.nan_to_num(_column(table, collapsed_column), nan=-1.0)
+        at_end = table.column(end_column).to_numpy(zero_copy_only=False).astype(bool)
+        reached = signed >= 0
+        fell = reached & (collapsed >= signed) & (collapsed >= 0)
+        weeks = np.where(fell, (collapsed - signed) * weeks_per_step, np.nan)
+        result[name] = {
+            "reached": _proportion(int(reached.sum()), runs),
+            "held_to_end": _proportion(int((reached & at_end).sum()), runs),
+            "collapsed_within_4_weeks": _proportion(int((fell & (weeks < 4.0)).sum()), runs),
+            "weeks_to_collapse": describe_values(weeks),
+        }
+    return result
 
 
 def ensemble_sentence(summary: dict[str, Any]) -> str:

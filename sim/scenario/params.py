@@ -33,6 +33,8 @@ ACTOR_FIELDS = {
     "min_demand": "min_demand",
     "soften_rate": "soften_rate",
     "spoil_sensitivity": "spoil_sensitivity",
+    "defection_cost": "defection_cost",
+    "restrains_clients": "restrains_clients",
     "forces.ground": "ground",
     "forces.air": "air",
     "redeploy_days": "redeploy_days",
@@ -58,6 +60,7 @@ BATTLEFIELD_FIELDS = {
     "arms_burn": "arms_burn",
     "arms_effectiveness": "arms_effectiveness",
     "ceasefire_intensity": "ceasefire_intensity",
+    "excluded_fighting": "excluded_fighting",
     "credibility_tau_days": "credibility_tau_days",
 }
 

@@ -70,7 +70,11 @@ class Options(StrictModel):
     escalate: bool = Field(False, description="May add force while there is no zone of agreement.")
     withdraw: bool = Field(False, description="May withdraw force under a ceasefire when the threat stays credible.")
     soften: bool = Field(True, description="May lower its demands when it has no coercive option.")
-    spoil: bool = Field(False, description="May break a ceasefire whose terms are worth less to it than war.")
+    spoil: bool = Field(
+        False,
+        description="Bound by the ceasefire (and a settlement) and able to break it when breaking it is "
+        "worth more than keeping it.",
+    )
 
 
 class Actor(StrictModel):
@@ -103,6 +107,17 @@ class Actor(StrictModel):
     soften_rate: NonNegative = Field(0.01, le=1.0, description="Demand given up per step when softening.")
     spoil_sensitivity: NonNegative = Field(
         0.0, le=1000.0, description="k in P(spoil) = 1 - exp(-k * capability * gap), gap = alternative - deal value."
+    )
+    defection_cost: NonNegative = Field(
+        0.0,
+        le=1.0,
+        description="Utility the actor loses by being seen to break an agreement it is bound by "
+        "(reputation, a patron's displeasure); a larger cost keeps it to agreements worth less than war.",
+    )
+    restrains_clients: Unit = Field(
+        0.0,
+        description="Share of its clients' will to break an agreement that the actor holds back while it "
+        "prefers to keep the agreement itself (its clients are the actors whose `patron` it is; 0..1).",
     )
     forces: Forces = Field(default_factory=Forces)
     redeploy_days: NonNegative = Field(1.0, le=3650.0, description="Days withdrawn forces need to return.")
@@ -186,6 +201,11 @@ class Battlefield(StrictModel):
         21.0, gt=0.0, le=3650.0, description="tau: withdrawn force counts with weight exp(-redeploy_days/tau)."
     )
     ceasefire: bool = Field(False, description="A ceasefire is in force at step 0.")
+    excluded_fighting: Unit = Field(
+        0.0,
+        description="Fighting by groups no agreement binds (in 2016, IS and al-Nusra), as a share of full-war "
+        "intensity: it goes on under a ceasefire, costs every party, and so wears on the ceasefire (0..1).",
+    )
     government_victory: dict[str, Unit] = Field(description="Outcome on each issue if the government side wins.")
     opposition_victory: dict[str, Unit] = Field(description="Outcome on each issue if the opposition side wins.")
 

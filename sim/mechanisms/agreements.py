@@ -1,0 +1,90 @@
+"""Agreements that can fail: each bound party weighs keeping an agreement against breaking it now.
+
+An agreement between parties at war binds only as long as it is self-enforcing: no party bound by it
+gains enough by breaking it to run the risk (Fearon 1995 on the commitment problem; Walter 1997 on
+why civil-war settlements fail in their implementation). Each step every party bound by an agreement
+in force compares
+
+    keep_i  = u_i(terms) - e * c_i          the agreement's value to it, less the cost of the fighting
+                                            that groups the agreement excludes keep up (share e of full
+                                            war, c_i its cost of fighting over its horizon);
+    break_i = d^s_i - k_i                   its alternative if it broke the agreement now (the war it
+                                            would restart, with whatever it holds back flowing again),
+                                            less the cost k_i of being seen to defect;
+
+and breaks it with probability q_i = (1 - rho_i) (1 - exp(-s_i a_i max(0, break_i - keep_i))), which
+grows with the gap and with its capability a_i (s_i its sensitivity). rho_i is the restraint of its
+patron: a patron that itself prefers to keep the agreement holds its client back by the share it can
+(Stedman 1997: "custodians" of a peace process restrain spoilers; the share is an assumption of each
+scenario). The functional form and the exclusion term are assumptions of this model, stated in
+`docs/ODD.md`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+Array = NDArray[np.float64]
+
+
+def keep_value(terms_value: Array, excluded_fighting: Array, fighting_cost: Array) -> Array:
+    """keep_i = u_i(terms) - e c_i: the agreement's worth to a party while excluded groups fight on.
+
+    Args:
+        terms_value: (N, A) u_i of the agreement's terms.
+        excluded_fighting: (N, 1) or (N,) e in [0, 1], fighting the agreement does not stop.
+        fighting_cost: (N, A) c_i, the party's cost of fighting over its horizon.
+    """
+    return terms_value - np.reshape(excluded_fighting, (-1, 1)) * fighting_cost
+
+
+def breaking_gain(break_value: Array, keep: Array, defection_cost: Array) -> Array:
+    """g_i = max(0, break_i - k_i - keep_i): what a party gains by breaking the agreement now."""
+    return np.maximum(break_value - defection_cost - keep, 0.0)
+
+
+def restraint(patron: NDArray[np.int64], patron_restrains: NDArray[np.bool_], strength: Array) -> Array:
+    """rho_i = r_p if party i's patron p restrains its clients this step, else 0.
+
+    Args:
+        patron: (A,) index of each party's patron, -1 for none.
+        patron_restrains: (N, A) whether each party, as a patron, holds its clients to the agreement.
+        strength: (N, A) r_p, the share of a client's will to defect its patron can hold back.
+    """
+    has_patron = patron >= 0
+    column = np.where(has_patron, patron, 0)
+    return np.where(has_patron, patron_restrains[:, column] * strength[:, column], 0.0)
+
+
+def defection_probability(gain: Array, capability: Array, sensitivity: Array, held_back: Array) -> Array:
+    """q_i = (1 - rho_i) (1 - exp(-s_i a_i g_i)), in [0, 1]; 0 with no gain."""
+    return (1.0 - held_back) * -np.expm1(-sensitivity * capability * gain)
+
+
+def breaker(uniform: Array, probabilities: Array) -> NDArray[np.int64]:
+    """Which party breaks the agreement when the step's draw says it falls: -1 if it holds.
+
+    The agreement falls when u < P = 1 - prod(1 - q_i). [0, P) is cut into one slice per party in
+    proportion to q_i, in actor order, and the party whose slice holds u broke it: one draw decides
+    both whether and who, and a party with q_i = 0 never breaks it.
+
+    Args:
+        uniform: (N,) the step's uniform draw.
+        probabilities: (N, A) q_i.
+    """
+    q = np.minimum(probabilities, 1.0 - 1e-15)
+    falls = -np.expm1(np.sum(np.log1p(-q), axis=-1))
+    total = np.sum(q, axis=-1)
+    share = np.where(total[:, None] > 0, q / np.where(total > 0, total, 1.0)[:, None], 0.0)
+    edges = np.cumsum(share, axis=-1) * falls[:, None]
+    who = np.argmax(uniform[:, None] < edges, axis=-1)
+    return np.where(uniform < falls, who, -1).astype(np.int64)
+
+
+def fighting_intensity(in_force: NDArray[np.bool_], ceasefire_intensity: Array, excluded_fighting: Array) -> Array:
+    """f = 1 at war; under a ceasefire f = f_0 + (1 - f_0) e: the residual fighting of the parties (f_0)
+    and the fighting of the groups the ceasefire excludes (share e of full war), as real conflict data
+    would count them."""
+    under_ceasefire = ceasefire_intensity + (1.0 - ceasefire_intensity) * excluded_fighting
+    return np.where(in_force, under_ceasefire, 1.0)
