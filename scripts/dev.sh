@@ -4,7 +4,8 @@
 #   bash scripts/dev.sh test [pytest options]      install with test tools, then run the test suite
 #   bash scripts/dev.sh lint                       ruff check and ruff format --check (CI runs it first)
 #   bash scripts/dev.sh test-latest [pytest opts]  the suite against the newest releases, in .venv-latest
-#   bash scripts/dev.sh lock                       regenerate requirements/lock.txt from pyproject.toml
+#   bash scripts/dev.sh lock [--upgrade]           regenerate requirements/lock.txt from pyproject.toml (every
+#                                                  extra); existing pins are kept unless --upgrade is given
 # `run` and `test` install the exact versions of requirements/lock.txt (the versions the suite was last
 # green with); pyproject.toml keeps only lower bounds, for people who pip install the package.
 # Finds a 3.12+ interpreter on PATH (python3.14 ... python3) or, failing that, in pyenv.
@@ -97,11 +98,13 @@ case "$command" in
     # uv resolves for every platform and Python 3.12+; it runs from a throwaway environment.
     make_venv .venv-lock
     .venv-lock/bin/python -m pip install --quiet uv >&2
-    exec .venv-lock/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.12 \
-      --upgrade --output-file "$LOCK"
+    # Pins already in the lock are kept (only new or changed requirements are resolved); pass --upgrade
+    # (bash scripts/dev.sh lock --upgrade) to take the newest releases pyproject.toml allows.
+    exec .venv-lock/bin/uv pip compile pyproject.toml --all-extras --universal --python-version 3.12 \
+      --output-file "$LOCK" "$@"
     ;;
   *)
-    echo "usage: bash scripts/dev.sh run [SCENARIO] [options] | test [pytest options] | lint | test-latest | lock" >&2
+    echo "usage: bash scripts/dev.sh run [SCENARIO] [options] | test [pytest options] | lint | test-latest | lock [--upgrade]" >&2
     exit 2
     ;;
 esac
