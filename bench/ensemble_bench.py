@@ -64,7 +64,8 @@ class SampledNegotiationModel:
 
 
 def time_batch_run(scenario: Path, runs: int, total: int, workers: int) -> tuple[float, list[bool]]:
-    """Wall time of mesa.batch_run over the first `runs` runs of a `total`-run ensemble; their deal flags."""
+    """Wall time of mesa.batch_run over the first `runs` runs of a `total`-run ensemble; whether each ended
+    with a settlement in force."""
     import mesa
 
     started = time.perf_counter()
@@ -166,7 +167,9 @@ def main() -> None:
             if args.batch_runs and size == largest:
                 import pyarrow.parquet as pq
 
-                deals = pq.read_table(folder / "ensemble.parquet", columns=["deal"]).column("deal").to_pylist()
+                # The Mesa model's `deal` is the settlement in force at the end: the runs file's settlement_at_end.
+                column = "settlement_at_end"
+                deals = pq.read_table(folder / "ensemble.parquet", columns=[column]).column(column).to_pylist()
                 same = deals[: args.batch_runs] == batch_deals
                 print(
                     f"same runs: batch_run's deal outcomes {'equal' if same else 'DIFFER FROM'} the ensemble's "

@@ -78,7 +78,10 @@ def breaker(uniform: Array, probabilities: Array) -> NDArray[np.int64]:
     total = np.sum(q, axis=-1)
     share = np.where(total[:, None] > 0, q / np.where(total > 0, total, 1.0)[:, None], 0.0)
     edges = np.cumsum(share, axis=-1) * falls[:, None]
-    who = np.argmax(uniform[:, None] < edges, axis=-1)
+    # The shares can sum to a hair under 1: the last party that can break it owns the rest of [0, P).
+    last = q.shape[-1] - 1 - np.argmax((q > 0)[:, ::-1], axis=-1)
+    inside = uniform[:, None] < edges
+    who = np.where(inside.any(axis=-1), np.argmax(inside, axis=-1), last)
     return np.where(uniform < falls, who, -1).astype(np.int64)
 
 

@@ -44,7 +44,7 @@ def ceasefire_collapse_probability(spoil_probabilities: Array) -> Array:
 
     One draw per step decides it, so the outcome does not depend on the order of actors.
     """
-    return -np.expm1(np.sum(np.log1p(-np.minimum(spoil_probabilities, 1.0 - 1e-15)), axis=-1))
+    return 0.0 - np.expm1(np.sum(np.log1p(-np.minimum(spoil_probabilities, 1.0 - 1e-15)), axis=-1))  # 0, not -0
 
 
 def softened_demand(demand: Array, min_demand: Array, soften_rate: Array, wants_to_soften: Array) -> Array:
