@@ -165,3 +165,26 @@ def test_a_bad_override_is_located_in_the_counterfactual(tmp_path: Path) -> None
     message = flat(result.stderr)
     assert "actors.russia.redeploy_days" in message
     assert f"{path.name}:4:" in message
+
+
+@pytest.mark.parametrize(
+    ("override", "line", "column", "field"),
+    [
+        ("actors:\n  russia:\n    restrains_clients: 1.5\n", 4, 5, "actors.russia.restrains_clients"),
+        ("actors:\n  iran:\n    defection_cost: -0.2\n", 4, 5, "actors.iran.defection_cost"),
+        ("actors:\n  iran:\n    defection_cost: .nan\n", 4, 5, "actors.iran.defection_cost"),
+        ("battlefield:\n  excluded_fighting: 1.01\n", 3, 3, "battlefield.excluded_fighting"),
+    ],
+)
+def test_bad_agreement_fields_are_refused_with_their_place(
+    tmp_path: Path, override: str, line: int, column: int, field: str
+) -> None:
+    """The fields of self-enforcing agreements are checked like every other: file, line, column, field, exit 2."""
+    child = tmp_path / "child.yaml"
+    child.write_text(f"extends: {MARCH.as_posix()}\n{override}", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), "validate", str(child)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert f"child.yaml:{line}:{column}: field '{field}'" in done.stderr
+    assert "Traceback" not in done.stderr

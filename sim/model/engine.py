@@ -20,7 +20,7 @@ from sim.mechanisms import agreements, concessions, decisions
 from sim.mechanisms import alternatives as batna_math
 from sim.mechanisms import battlefield as war
 from sim.mechanisms.bargaining import bargaining_weights, impatience, reservation_values, solve_bargaining
-from sim.mechanisms.leverage import coercive_leverage, inducement_leverage
+from sim.mechanisms.leverage import coercive_leverage, coercive_leverage_by_instrument, inducement_leverage
 from sim.mechanisms.utility import distance_from_ideal
 from sim.scenario.params import OPTION_NAMES, Params
 
@@ -125,7 +125,8 @@ class Assessment:
     proposal: Array  # (N, K)
     zone_exists: NDArray[np.bool_]  # (N,)
     utility_of_offer: Array  # (N, A)
-    coercive: Array  # (N, A, A)
+    coercive: Array  # (N, A, A) i's presence as a whole, with escalation (read by the softening rule)
+    coercive_by_instrument: Array  # (N, A, A, M) per instrument (`leverage.INSTRUMENTS`), never summed
     inducement: Array  # (N, A, A)
     credibility: Array  # (N, A) weight of withdrawn air as a threat
     fighting_cost: Array  # (N, A) c_i, each actor's cost of fighting over its horizon
@@ -458,13 +459,31 @@ def assess(
 
     inflow_resumed = inflow[:, None] + supply * (embargoed & state.supplying & ~state.defying)
     unchanged = (n_runs, n_actors)
+    same_government = np.broadcast_to(government[:, None], unchanged)
+    same_opposition = np.broadcast_to(opposition_base[:, None], unchanged)
+    same_inflow = np.broadcast_to(inflow[:, None], unchanged)
+    # One instrument of actor i removed at a time (`leverage.REMOVED_INSTRUMENTS`): its forces (withdrawn
+    # air at its credibility), its strike threat, its safe zones, the arms it delivers, the arms its embargo
+    # holds back.
+    by_instrument = (
+        (government[:, None] - gov_side * force, opposition_base[:, None] - opp_side * state.ground, same_inflow),
+        (
+            government[:, None] + opp_side * strike_threat,
+            opposition_base[:, None] + gov_side * strike_threat,
+            same_inflow,
+        ),
+        (same_government, opposition_base[:, None] - opp_side * safe_threat, same_inflow),
+        (same_government, same_opposition, inflow[:, None] - delivered_by),
+        (same_government, same_opposition, inflow[:, None] + blocked_by),
+    )
 
     all_government = np.concatenate(
         [
             government[:, None],
             government_without,
             government_escalated,
-            np.broadcast_to(government[:, None], unchanged),
+            same_government,
+            *(variant[0] for variant in by_instrument),
         ],
         axis=1,
     )
@@ -473,18 +492,24 @@ def assess(
             opposition_base[:, None],
             opposition_without,
             opposition_escalated,
-            np.broadcast_to(opposition_base[:, None], unchanged),
+            same_opposition,
+            *(variant[1] for variant in by_instrument),
         ],
         axis=1,
     )
     all_inflow = np.concatenate(
-        [inflow[:, None], inflow_without, np.broadcast_to(inflow[:, None], unchanged), inflow_resumed], axis=1
+        [inflow[:, None], inflow_without, same_inflow, inflow_resumed, *(variant[2] for variant in by_instrument)],
+        axis=1,
     )
     values, probability = _distinct_alternatives(params, state, all_government, all_opposition, all_inflow, cost)
     batna = values[:, 0, :]
     coercive = coercive_leverage(batna, values[:, 1 : 1 + n_actors, :], values[:, 1 + n_actors : 1 + 2 * n_actors, :])
     # Each actor's own view of the war it would restart: d_i with its held-back deliveries flowing (= d_i if none).
-    spoil_alternative = np.diagonal(values[:, 1 + 2 * n_actors :, :], axis1=1, axis2=2)
+    spoil_alternative = np.diagonal(values[:, 1 + 2 * n_actors : 1 + 3 * n_actors, :], axis1=1, axis2=2)
+    without_instrument = values[:, 1 + 3 * n_actors :, :].reshape(n_runs, len(by_instrument), n_actors, n_actors)
+    coercive_by_instrument = coercive_leverage_by_instrument(
+        batna, without_instrument, values[:, 1 + n_actors : 1 + 2 * n_actors, :]
+    )
 
     elapsed = np.full((n_runs, 1), float(step))
     weights = bargaining_weights(
@@ -526,6 +551,7 @@ def assess(
         zone_exists=zone_exists,
         utility_of_offer=utility_of_offer,
         coercive=coercive,
+        coercive_by_instrument=coercive_by_instrument,
         inducement=inducement,
         credibility=credibility,
         fighting_cost=cost,

@@ -11,6 +11,7 @@ import numpy as np
 from mesa import DataCollector, Model
 
 from sim.mechanisms import concessions
+from sim.mechanisms.leverage import INSTRUMENTS
 from sim.model import engine
 from sim.model.agents import DECISIONS, NegotiationActor
 from sim.scenario.params import Params, params_from_scenario
@@ -60,9 +61,11 @@ class NegotiationModel(Model):
         self.outcome: dict[str, np.ndarray] = {}
         self.fired: list[str] = []
         ids = self.params.actor_ids
-        self.actor_columns = list(ACTOR_SCALARS) + [
-            f"{kind}_on_{j}" for kind in ("coercive", "inducement", "leverage") for j in ids
-        ]
+        self.actor_columns = (
+            list(ACTOR_SCALARS)
+            + [f"coercive_{instrument}_on_{j}" for instrument in INSTRUMENTS for j in ids]
+            + [f"{kind}_on_{j}" for kind in ("coercive", "inducement", "leverage") for j in ids]
+        )
         for i, actor_id in enumerate(ids):
             NegotiationActor(self, i, actor_id, scenario.actors[actor_id].name)
         model_reporters = {
@@ -167,4 +170,6 @@ class NegotiationModel(Model):
             values[f"coercive_on_{other}"] = seen.coercive[0, i, j]
             values[f"inducement_on_{other}"] = seen.inducement[0, i, j]
             values[f"leverage_on_{other}"] = seen.coercive[0, i, j] + seen.inducement[0, i, j]
+            for m, instrument in enumerate(INSTRUMENTS):
+                values[f"coercive_{instrument}_on_{other}"] = seen.coercive_by_instrument[0, i, j, m]
         return {key: (float(value) if not isinstance(value, bool) else value) for key, value in values.items()}

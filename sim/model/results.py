@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from sim import __version__
+from sim.mechanisms.leverage import INSTRUMENTS
 from sim.model.model import NegotiationModel
 from sim.scenario.loader import LoadedScenario
 
@@ -199,6 +200,23 @@ def build_result(loaded: LoadedScenario, model: NegotiationModel) -> RunResult:
         },
         "control": _clean(float(state.control[0])) if params.has_battlefield else None,
         "version": __version__,
+    }
+    summary["leverage_by_instrument"] = {
+        "coercive": {
+            i_id: {
+                j_id: {
+                    instrument: float(last.coercive_by_instrument[0, i, j, m])
+                    for m, instrument in enumerate(INSTRUMENTS)
+                }
+                for j, j_id in enumerate(ids)
+                if j != i
+            }
+            for i, i_id in enumerate(ids)
+        },
+        "inducement": {
+            i_id: {j_id: {"concession": float(last.inducement[0, i, j])} for j, j_id in enumerate(ids) if j != i}
+            for i, i_id in enumerate(ids)
+        },
     }
     summary["agreements"] = agreements_summary(scenario, params, state, summary["deal"]["position"])
     summary["outcome"] = outcome_sentence(summary, scenario)
