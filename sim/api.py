@@ -80,11 +80,33 @@ def write_comparison(comparison: Comparison, folder: Path, force: bool = False) 
     )
 
 
-def _page(render: Callable[[], str]) -> Callable[[Path], None]:
-    def write(path: Path) -> None:
-        path.write_text(render(), encoding="utf-8", newline="\n")
+def _write_runs(
+    folder: Path,
+    runs_name: str,
+    simulate: Callable[[Path], dict[str, Any]],
+    render: Callable[[dict[str, Any]], str],
+    force: bool,
+) -> list[Path]:
+    """Write a many-run folder atomically: `runs_name` (the Parquet file `simulate(path)` streams while the
+    runs go, returning the summary and whatever the page needs), then summary.json and report.html from
+    what it returned. An interrupted run leaves nothing behind (`sim.outputs.write_outputs`)."""
+    computed: dict[str, Any] = {}
 
-    return write
+    def runs_file(path: Path) -> None:
+        computed.update(simulate(path))
+
+    def report_file(path: Path) -> None:
+        path.write_text(render(computed), encoding="utf-8", newline="\n")
+
+    return write_outputs(
+        Path(folder),
+        {
+            runs_name: runs_file,
+            "summary.json": lambda path: write_json(computed["summary"])(path),
+            "report.html": report_file,
+        },
+        force=force,
+    )
 
 
 def write_monte_carlo(
@@ -92,55 +114,34 @@ def write_monte_carlo(
 ) -> list[Path]:
     """Run the ensemble and write ensemble.parquet, summary.json and report.html into `folder`, atomically.
 
-    The Parquet file is streamed while the runs go (into the staging folder of
-    `sim.outputs.write_outputs`); the summary and the report are then computed
-    from it and from the bands, so an interrupted ensemble leaves nothing behind.
+    The summary and the report are computed from the Parquet file and the bands once the runs are done.
     """
-    computed: dict[str, Any] = {}
 
-    def runs_file(path: Path) -> None:
+    def simulate(path: Path) -> dict[str, Any]:
         plan.simulate_to(path, executor, progress)
-        computed["table"] = read_outcomes(path, plan.scenario)
-        computed["summary"] = ensemble_summary(plan, computed["table"])
+        table = read_outcomes(path, plan.scenario)
+        return {"table": table, "summary": ensemble_summary(plan, table)}
 
-    def report() -> str:
+    def render(computed: dict[str, Any]) -> str:
         from sim.reports.ensemble import ensemble_report  # plotly loads only once the runs are done
 
         return ensemble_report(computed["summary"], computed["table"], plan.scenario)
 
-    return write_outputs(
-        Path(folder),
-        {
-            "ensemble.parquet": runs_file,
-            "summary.json": lambda path: write_json(computed["summary"])(path),
-            "report.html": _page(report),
-        },
-        force=force,
-    )
+    return _write_runs(folder, "ensemble.parquet", simulate, render, force)
 
 
 def write_sweep(
     plan: SweepPlan, folder: Path, executor: Any, force: bool = False, progress: Progress = None
 ) -> list[Path]:
     """Run the sweep; write sweep.parquet (one row per run), summary.json and report.html atomically."""
-    computed: dict[str, Any] = {}
 
-    def runs_file(path: Path) -> None:
-        computed["summary"] = simulate_sweep(plan, path, executor, progress)
-
-    def report() -> str:
+    def render(computed: dict[str, Any]) -> str:
         from sim.reports.sweep import sweep_report
 
         return sweep_report(computed["summary"], plan.loaded.scenario)
 
-    return write_outputs(
-        Path(folder),
-        {
-            "sweep.parquet": runs_file,
-            "summary.json": lambda path: write_json(computed["summary"])(path),
-            "report.html": _page(report),
-        },
-        force=force,
+    return _write_runs(
+        folder, "sweep.parquet", lambda path: {"summary": simulate_sweep(plan, path, executor, progress)}, render, force
     )
 
 
@@ -148,22 +149,13 @@ def write_sensitivity(
     plan: SensitivityPlan, folder: Path, executor: Any, force: bool = False, progress: Progress = None
 ) -> list[Path]:
     """Run the design; write sensitivity.parquet (inputs and outputs per run), summary.json and report.html."""
-    computed: dict[str, Any] = {}
 
-    def runs_file(path: Path) -> None:
-        computed["summary"] = simulate_sensitivity(plan, path, executor, progress)
-
-    def report() -> str:
+    def render(computed: dict[str, Any]) -> str:
         from sim.reports.sensitivity import sensitivity_report
 
         return sensitivity_report(computed["summary"], plan.loaded.scenario)
 
-    return write_outputs(
-        Path(folder),
-        {
-            "sensitivity.parquet": runs_file,
-            "summary.json": lambda path: write_json(computed["summary"])(path),
-            "report.html": _page(report),
-        },
-        force=force,
-    )
+    def simulate(path: Path) -> dict[str, Any]:
+        return {"summary": simulate_sensitivity(plan, path, executor, progress)}
+
+    return _write_runs(folder, "sensitivity.parquet", simulate, render, force)
