@@ -44,56 +44,7 @@ def test_accepts_elementwise_over_runs_and_actors() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Spoiling
-
-
-def test_spoil_probability_is_zero_when_the_offer_is_at_least_the_alternative() -> None:
-    offers = np.array([0.5, 0.5, 0.7])
-    alternatives = np.array([0.5, 0.3, -0.2])
-    result = decisions.spoil_probability(alternatives, offers, np.ones(3), np.full(3, 5.0))
-    np.testing.assert_array_equal(result, 0.0)
-
-
-def test_spoil_probability_closed_form() -> None:
-    """Gap 0.5 - 0.3 = 0.2, capability 0.8, sensitivity 2.5: 1 - exp(-2.5 * 0.8 * 0.2) = 1 - exp(-0.4)."""
-    result = decisions.spoil_probability(np.array([0.5]), np.array([0.3]), np.array([0.8]), np.array([2.5]))
-    assert result[0] == pytest.approx(1.0 - math.exp(-0.4), rel=1e-12)
-    # The sign of the gap matters: the same numbers the other way round give nothing.
-    reversed_ = decisions.spoil_probability(np.array([0.3]), np.array([0.5]), np.array([0.8]), np.array([2.5]))
-    assert reversed_[0] == 0.0
-
-
-def test_spoil_probability_grows_with_the_gap_and_with_capability() -> None:
-    gaps = np.array([0.0, 0.05, 0.1, 0.3, 0.9])
-    by_gap = decisions.spoil_probability(0.1 + gaps, np.full(5, 0.1), np.ones(5), np.full(5, 3.0))
-    assert by_gap[0] == 0.0
-    assert np.all(np.diff(by_gap) > 0)
-    capabilities = np.array([0.0, 0.2, 0.5, 1.0, 2.0])
-    by_capability = decisions.spoil_probability(np.full(5, 0.6), np.full(5, 0.4), capabilities, np.full(5, 3.0))
-    assert by_capability[0] == 0.0
-    assert np.all(np.diff(by_capability) > 0)
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    alternative=utility_value,
-    offer=utility_value,
-    capability=positive,
-    sensitivity=positive,
-    more_gap=st.floats(0.0, 1.0),
-    more_capability=st.floats(0.0, 5.0),
-)
-def test_spoil_probability_is_a_monotone_probability(
-    alternative: float, offer: float, capability: float, sensitivity: float, more_gap: float, more_capability: float
-) -> None:
-    q = lambda d, u, c: float(decisions.spoil_probability(np.array([d]), np.array([u]), np.array([c]), sensitivity)[0])  # noqa: E731
-    base = q(alternative, offer, capability)
-    assert 0.0 <= base <= 1.0
-    expected = 1.0 - math.exp(-sensitivity * capability * max(0.0, alternative - offer))
-    assert base == pytest.approx(expected, abs=1e-12)
-    assert q(alternative + more_gap, offer, capability) >= base
-    assert q(alternative, offer - more_gap, capability) >= base
-    assert q(alternative, offer, capability + more_capability) >= base
+# Spoiling: the probability that a party breaks an agreement is tested in tests/test_agreements.py.
 
 
 def test_ceasefire_collapse_closed_form() -> None:

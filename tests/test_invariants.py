@@ -43,8 +43,8 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from sim.mechanisms import agreements, battlefield, decisions
 from sim.mechanisms import alternatives as batna
-from sim.mechanisms import battlefield, decisions
 from sim.mechanisms.utility import distance_from_ideal, normalise_salience, utility
 from sim.model.model import NegotiationModel
 from sim.scenario.loader import ScenarioError, scenario_from_mapping
@@ -161,7 +161,7 @@ def test_war_probability_is_a_probability(
 def test_spoil_and_collapse_probabilities_are_probabilities(
     gaps: np.ndarray, capability: np.ndarray, sensitivity: np.ndarray
 ) -> None:
-    spoil = decisions.spoil_probability(gaps, np.zeros(4), capability, sensitivity)
+    spoil = agreements.defection_probability(np.maximum(gaps, 0.0), capability, sensitivity, 0.0)
     assert np.all(spoil >= 0) and np.all(spoil <= 1)
     collapse = decisions.ceasefire_collapse_probability(spoil)
     assert 0.0 <= float(collapse) <= 1.0

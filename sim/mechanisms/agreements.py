@@ -9,8 +9,12 @@ in force compares
                                             that groups the agreement excludes keep up (share e of full
                                             war, c_i its cost of fighting over its horizon);
     break_i = d^s_i - k_i                   its alternative if it broke the agreement now (the war it
-                                            would restart, with whatever it holds back flowing again),
-                                            less the cost k_i of being seen to defect;
+                                            would restart, with whatever it holds back flowing again:
+                                            a supplier whose deliveries a patron's embargo holds back
+                                            counts them; Porter: Russia's withdrawal told the
+                                            opposition's "external patrons that it was in their
+                                            interests not to restart the war"), less the cost k_i of
+                                            being seen to defect;
 
 and breaks it with probability q_i = (1 - rho_i) (1 - exp(-s_i a_i max(0, break_i - keep_i))), which
 grows with the gap and with its capability a_i (s_i its sensitivity). rho_i is the restraint of its

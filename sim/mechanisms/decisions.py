@@ -23,22 +23,6 @@ def accepts(utility_of_offer: Array, reservation: Array) -> Array:
     return utility_of_offer >= reservation
 
 
-def spoil_probability(alternative: Array, utility_of_offer: Array, capability: Array, sensitivity: Array) -> Array:
-    """P(spoil) = 1 - exp(-k * capability * max(0, d_i^s - u_i(x))).
-
-    A client whose alternative beats the terms on offer breaks the ceasefire with a
-    probability that grows with the gap and its capability (DESIGN.md; Porter:
-    the talks could fail because the opposition will not accept a settlement that
-    appears to preserve the regime). d_i^s is the alternative the actor would have
-    after breaking the ceasefire with all its means: a supplier whose deliveries a
-    patron's embargo holds back counts them flowing again (Porter: Russia's
-    withdrawal told the opposition's "external patrons that it was in their interests
-    not to restart the war"); for everyone else d_i^s = d_i.
-    """
-    gap = np.maximum(alternative - utility_of_offer, 0.0)
-    return -np.expm1(-sensitivity * capability * gap)
-
-
 def ceasefire_collapse_probability(spoil_probabilities: Array) -> Array:
     """P(any client spoils) = 1 - prod_i (1 - q_i), along the last (actor) axis.
 
