@@ -388,3 +388,34 @@ def test_outcome_sentence_reads_as_one_sentence_in_the_order_things_happened(
     sentence = outcome_sentence(summary, scenario)
     assert expected in sentence
     assert sentence.count(". ") == 0 and sentence.endswith(".")
+
+
+def test_inducement_counts_only_while_no_settlement_is_in_force(march) -> None:
+    """Once a settlement is signed there is no offer left to sweeten: every inducement column is 0 on those
+    steps, and positive for some pair while the talks are on."""
+    rows = march.timeseries
+    inducement = rows[[c for c in rows.columns if c.startswith("inducement_on_")]].to_numpy(dtype=float)
+    # `deal` is recorded at the end of a step; leverage is measured at its start, under the previous step's deal.
+    in_force_at_end = rows.drop_duplicates("step").set_index("step")["deal"].astype(str) == "True"
+    settled = rows["step"].map(in_force_at_end.shift(1, fill_value=False)).astype(bool)
+    assert settled.any() and (~settled).any()
+    assert np.all(inducement[settled.to_numpy()] == 0.0)
+    assert np.any(inducement[~settled.to_numpy()] > 0.0)
+
+
+def test_the_leverage_caption_names_the_largest_of_each_kind_and_its_instrument(march) -> None:
+    """The coercive panel shows each pair's strongest instrument; the caption names the largest coercive
+    leverage with the instrument that carries it, and the largest inducement, and never adds the two."""
+    section = next(s for s in run_sections(march) if s.anchor == "leverage")
+    rows = march.timeseries
+    instruments = ("forces", "strikes", "safe_zones", "arms_supply", "embargo", "escalation")
+    columns = [c for c in rows.columns if any(c.startswith(f"coercive_{m}_on_") for m in instruments)]
+    top = rows[columns].to_numpy(dtype=float).max()
+    where = np.argwhere(rows[columns].to_numpy(dtype=float) == top)[0]
+    holder = march.scenario.actors[rows.iloc[where[0]]["actor"]].name
+    instrument = next(m for m in instruments if columns[where[1]].startswith(f"coercive_{m}_on_"))
+    assert f"The largest coercive leverage is {holder} over" in section.caption
+    assert f"({top:.3f} in week" in section.caption
+    assert f"through its {instrument.replace('_', ' ')}" in section.caption
+    assert "The largest inducement is" in section.caption
+    assert "never added" in section.caption

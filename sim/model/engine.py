@@ -527,6 +527,8 @@ def assess(
         if measure_inducement
         else np.zeros((n_runs, n_actors, n_actors))
     )
+    # A signed settlement leaves no offer to sweeten: inducement counts only while the talks are on.
+    inducement = np.where(state.deal[:, None, None], 0.0, inducement)
     return Assessment(
         step=step,
         government_strength=government_now,

@@ -784,6 +784,23 @@ def leverage_arrays(timeseries: pd.DataFrame, actor_ids: Sequence[str]) -> tuple
     return coercive, inducement
 
 
+def coercive_by_instrument_arrays(
+    timeseries: pd.DataFrame, actor_ids: Sequence[str], instruments: Sequence[str]
+) -> np.ndarray:
+    """(steps, A, A, M) coercive leverage per instrument from the `coercive_<instrument>_on_<j>` columns
+    (zeros where a column is absent, as in time series written before instruments were recorded)."""
+    steps = int(timeseries["step"].max()) + 1
+    by_instrument = np.zeros((steps, len(actor_ids), len(actor_ids), len(instruments)))
+    for i, a in enumerate(actor_ids):
+        series = _actor_steps(timeseries, a)
+        for j, b in enumerate(actor_ids):
+            for m, instrument in enumerate(instruments):
+                column = f"coercive_{instrument}_on_{b}"
+                if column in series:
+                    by_instrument[series["step"].to_numpy(), i, j, m] = series[column].to_numpy(dtype=float)
+    return by_instrument
+
+
 # --- the issue space ---------------------------------------------------------------------------------
 
 

@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.mechanisms.leverage import INSTRUMENTS
 from sim.reports.figures import (
     DealComparison,
     Timeline,
     TimeMark,
+    coercive_by_instrument_arrays,
     colour_of,
     control_figure,
     deal_comparison_at,
@@ -212,27 +214,42 @@ def _comparison_caption(comparisons: Sequence[DealComparison], deal_reached: boo
 
 
 def _leverage_caption(
-    coercive: np.ndarray,
+    by_instrument: np.ndarray,
     inducement: np.ndarray,
     actor_ids: Sequence[str],
     names: dict[str, str],
     step_word: str = "week",
 ) -> str:
+    """What to read from the leverage panels: the largest leverage of each kind, when, and what carries it."""
     text = (
-        "Dark cells are strong leverage: the upper panel is the power to worsen the other side's alternative "
-        "(an 'or else'), the lower the power to sweeten its deal. "
+        "Dark cells are strong leverage, in utility on the target's 0-1 scale: the upper panel is the power to "
+        "worsen the other side's alternative (an 'or else'), by the strongest of each side's instruments; the "
+        "lower the power to sweeten its deal, which counts only while no settlement is in force. The two kinds "
+        "are never added. "
     )
-    without = [names[a] for i, a in enumerate(actor_ids) if not np.any(coercive[:, i, :] > 5e-5)]
-    if without:
-        text += f"No coercive leverage at any time: {_names(without)}; a side without it can only sweeten its offer. "
-    total = coercive[-1] + inducement[-1]
-    if total.max() > 0:
-        i, j = np.unravel_index(int(np.argmax(total)), total.shape)
+    strongest = by_instrument.max(axis=-1)
+    if strongest.max() > 5e-5:
+        t, i, j = np.unravel_index(int(np.argmax(strongest)), strongest.shape)
+        instrument = INSTRUMENTS[int(np.argmax(by_instrument[t, i, j]))].replace("_", " ")
         text += (
-            f"In the last {step_word}, the most leverage is {names[actor_ids[i]]} over "
-            f"{names[actor_ids[j]]} ({total[i, j]:.3f})."
+            f"The largest coercive leverage is {names[actor_ids[i]]} over {names[actor_ids[j]]} "
+            f"({strongest[t, i, j]:.3f} in {step_word} {t}), through its {instrument}. "
         )
-    return text
+    if inducement.max() > 5e-5:
+        t, i, j = np.unravel_index(int(np.argmax(inducement)), inducement.shape)
+        text += (
+            f"The largest inducement is {names[actor_ids[i]]} to {names[actor_ids[j]]} "
+            f"({inducement[t, i, j]:.3f} in {step_word} {t}). "
+        )
+    coerces = [bool(np.any(strongest[:, i, :] > 5e-5)) for i in range(len(actor_ids))]
+    induces = [bool(np.any(inducement[:, i, :] > 5e-5)) for i in range(len(actor_ids))]
+    neither = [names[a] for i, a in enumerate(actor_ids) if not coerces[i] and not induces[i]]
+    only_sweeten = [names[a] for i, a in enumerate(actor_ids) if not coerces[i] and induces[i]]
+    if only_sweeten:
+        text += f"Can only sweeten the deal: {_names(only_sweeten)}. "
+    if neither:
+        text += f"Can neither worsen an alternative nor sweeten the deal: {_names(neither)}."
+    return text.rstrip()
 
 
 def _control_caption(result: RunResult) -> str:
@@ -297,12 +314,15 @@ def run_sections(result: RunResult) -> list[Section]:
                 key_html=key,
             )
         )
-    coercive, inducement = leverage_arrays(series, actor_ids)
+    _, inducement = leverage_arrays(series, actor_ids)
+    by_instrument = coercive_by_instrument_arrays(series, actor_ids, INSTRUMENTS)
     sections.append(
         Section(
             "Who could move whom?",
-            _leverage_caption(coercive, inducement, actor_ids, names, _step_word(result)),
-            leverage_over_time_figure(coercive, inducement, actor_ids, names, Timeline.of(series), marks),
+            _leverage_caption(by_instrument, inducement, actor_ids, names, _step_word(result)),
+            leverage_over_time_figure(
+                by_instrument.max(axis=-1), inducement, actor_ids, names, Timeline.of(series), marks
+            ),
             anchor="leverage",
             key_html=key,
         )
