@@ -419,3 +419,20 @@ def test_the_leverage_caption_names_the_largest_of_each_kind_and_its_instrument(
     assert f"through its {instrument.replace('_', ' ')}" in section.caption
     assert "The largest inducement is" in section.caption
     assert "never added" in section.caption
+
+
+def test_the_time_series_records_each_agreement_signed_violated_and_collapsed(march) -> None:
+    """Per step and agreement: signed and collapsed where the summary says, violated only while in force."""
+    steps = march.timeseries.drop_duplicates("step").set_index("step")
+    for name in ("ceasefire", "settlement"):
+        agreement = march.summary["agreements"][name]
+        signed = steps.index[steps[f"{name}_signed"].astype(bool)].tolist()
+        collapsed = steps.index[steps[f"{name}_collapsed"].astype(bool)].tolist()
+        assert signed[0] == agreement["step"]
+        assert collapsed[0] == agreement["collapsed_step"]
+        assert len(signed) == len(collapsed) + int(agreement["held"])  # each collapse ends one signing
+    assert signed[-1] == march.summary["deal"]["step"]
+    in_force_before = steps["ceasefire"].astype(bool).shift(1, fill_value=False)
+    violated = steps["ceasefire_violated"].astype(bool)
+    assert not (violated & ~in_force_before).any()
+    assert violated.loc[march.summary["agreements"]["ceasefire"]["collapsed_step"]]

@@ -229,11 +229,28 @@ def build_result(loaded: LoadedScenario, model: NegotiationModel) -> RunResult:
     return RunResult(loaded=loaded, seed=model.seed, summary=summary, timeseries=timeseries, event_marks=sorted(marks))
 
 
+def agreement_events(ceasefire: pd.Series, settlement: pd.Series, breach_probability: pd.Series) -> pd.DataFrame:
+    """Per step and agreement: signed (in force at the end of the step, not at the end of the one before),
+    violated (some bound party would gain by breaking it: a positive probability that it falls) and
+    collapsed (in force at the end of the step before, not at the end of this one). `ceasefire` and
+    `settlement` say whether each was in force at the end of each step; a ceasefire in force from the
+    start counts as signed in step 0. An agreement that falls and is signed again within one step shows
+    neither."""
+    frame = {}
+    for name, in_force in (("ceasefire", ceasefire.astype(bool)), ("settlement", settlement.astype(bool))):
+        before = in_force.shift(1, fill_value=False)
+        frame[f"{name}_signed"] = in_force & ~before
+        frame[f"{name}_collapsed"] = before & ~in_force
+    frame["ceasefire_violated"] = ceasefire.astype(bool).shift(1, fill_value=False) & (breach_probability > 0)
+    return pd.DataFrame(frame, index=ceasefire.index)
+
+
 def _timeseries(model: NegotiationModel) -> pd.DataFrame:
     """One row per step and actor: the actor's variables, then the step's (model) variables."""
     agents = model.datacollector.get_agent_vars_dataframe().reset_index()
     steps = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     steps = steps.rename(columns={"step_index": "step"})
+    steps = steps.join(agreement_events(steps["ceasefire"], steps["deal"], steps["collapse_probability"]))
     agents["step"] = agents["Step"].astype(int) - 1
     agents = agents.drop(columns=["Step", "AgentID"])
     table = agents.merge(steps, on="step", how="left")
