@@ -361,3 +361,16 @@ def test_an_actor_at_its_ideal_on_a_bound_does_not_stall_the_solution() -> None:
     )
     u = 1.0 - np.sum(salience * np.abs(exact.proposal[0][None] - ideal), axis=-1)
     assert np.sum(weights * np.log(u - reservation)) == pytest.approx(grid_value, abs=1e-4)
+
+
+def test_the_ascent_moves_along_a_bound_as_far_as_it_would_inside() -> None:
+    """A gradient that points out of the box at a lower bound does not shorten the step along the free
+    coordinates: its outward component is dropped before the direction is normalised."""
+    from sim.mechanisms.bargaining import INITIAL_STEP, _ascend
+
+    def tilted(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # f = -x0 + x1, pointing out at x0 = 0
+        return -x[0] + x[1], np.stack([-np.ones_like(x[0]), np.ones_like(x[1])])
+
+    x, _ = _ascend(tilted, np.array([[0.0], [0.5]]), np.array([[True], [True]]), 1)
+    assert x[0, 0] == 0.0
+    assert x[1, 0] == pytest.approx(0.5 + INITIAL_STEP, abs=1e-15)

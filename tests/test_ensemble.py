@@ -473,3 +473,18 @@ def test_skipping_the_inducement_measure_changes_nothing_else() -> None:
     assert any(seen.inducement.any() for seen, *_ in full)  # the full measure is not trivially zero
     for item in dataclasses.fields(full_state):
         np.testing.assert_array_equal(getattr(full_state, item.name), getattr(lean_state, item.name))
+
+
+def test_time_to_deal_counts_only_runs_with_a_deal(tmp_path: Path) -> None:
+    """Runs without a settlement have no deal step (null in the runs file) and are not counted in
+    `time_to_deal`, whatever the engine keeps for them internally."""
+    import pyarrow.parquet as pq
+
+    loaded = load_scenario(ROOT / "scenarios" / "stalemate_2016_09_sanctions_linkage.yaml")
+    with open_executor(1) as executor:
+        write_monte_carlo(plan_monte_carlo(loaded, 60, seed=5), tmp_path / "out", executor)
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    table = pq.read_table(tmp_path / "out" / "ensemble.parquet", columns=["deal", "deal_step"]).to_pydict()
+    without = [step for deal, step in zip(table["deal"], table["deal_step"], strict=True) if not deal]
+    assert without and all(step is None for step in without)
+    assert summary["time_to_deal"]["count"] == sum(table["deal"])
