@@ -20,7 +20,8 @@ PACKAGE = ROOT / "sim"
 
 # What each layer may import from the package. The mechanisms are pure mathematics and import
 # nothing of ours; the scenario layer uses them to turn a file into arrays (salience, utility).
-# `sim` itself (for __version__) is open to all.
+# The reports read the mechanisms only for names (the instruments of leverage). `sim` itself (for
+# __version__) is open to all.
 ALLOWED = {
     "sim.mechanisms": {"sim.mechanisms"},
     "sim.scenario": {"sim.scenario", "sim.mechanisms"},
@@ -31,6 +32,7 @@ ALLOWED = {
         "sim.runs.statistics",
         "sim.runs.comparison",
         "sim.model",
+        "sim.mechanisms",
         "sim.scenario",
         "sim.outputs",
     },
