@@ -129,3 +129,19 @@ def test_cli_compare_refuses_a_bad_scenario_and_writes_nothing(tmp_path: Path) -
     assert done.returncode == 2
     assert "missing.yaml" in done.stderr and "Traceback" not in done.stderr
     assert not folder.exists()
+
+
+def test_the_comparison_shows_leverage_by_instrument_never_added() -> None:
+    """Singh's "or else", read off a comparison: the US's strike threat over Russia is 0 in A and positive in
+    B, a row of its own in the leverage table, which has no row adding the kinds."""
+    from sim.reports.comparison import leverage_table
+
+    comparison = compare_scenarios(
+        ROOT / "scenarios" / "stalemate_2016_09.yaml", ROOT / "scenarios" / "stalemate_2016_09_us_or_else.yaml"
+    )
+    data = comparison_data(comparison)
+    strikes = data["leverage"]["us->russia"]["coercive_by_instrument"]["strikes"]
+    assert strikes["a"] == 0.0 and strikes["b"] > 0.0 and strikes["difference"] == strikes["b"]
+    table = leverage_table(comparison, data)
+    assert "<td>United States over Russia</td><td>coercive, strikes</td>" in table
+    assert "total" not in table

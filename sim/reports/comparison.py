@@ -27,7 +27,7 @@ from sim.reports.figures import (
     rounded,
 )
 from sim.reports.run import Section, marks_key, render_page, run_marks
-from sim.runs.comparison import Comparison, comparison_data, moved_issues
+from sim.runs.comparison import TINY, Comparison, comparison_data, moved_issues
 from sim.scenario.params import params_from_scenario
 
 LABELS = ("A", "B")
@@ -106,14 +106,24 @@ def actors_table(comparison: Comparison, data: dict[str, Any]) -> str:
 
 
 def leverage_table(comparison: Comparison, data: dict[str, Any]) -> str:
-    """Leverage (coercive + inducement) of each pair at the end, in A and B, largest change first."""
+    """Leverage of each pair at the end, in A and B, by kind and coercive instrument, never added: every
+    instrument or kind that either scenario gives, the largest change first."""
     names = _names(comparison)
-    pairs = sorted(data["leverage"].items(), key=lambda item: -abs(item[1]["total"]["difference"] or 0.0))
     rows = []
-    for pair, values in pairs:
+    for pair, values in data["leverage"].items():
         i, j = pair.split("->")
-        rows.append([f"<td>{esc(names.get(i, i))} over {esc(names.get(j, j))}</td>", *_pair_cells(values["total"])])
-    return _table(["who over whom", "A", "B", "B - A"], rows) if rows else "<p>No leverage in either scenario.</p>"
+        kinds = {f"coercive, {m.replace('_', ' ')}": v for m, v in values.get("coercive_by_instrument", {}).items()}
+        kinds["inducement"] = values["inducement"]
+        for kind, value in kinds.items():
+            if max(abs(value["a"] or 0.0), abs(value["b"] or 0.0)) > TINY:
+                rows.append((abs(value["difference"] or 0.0), names.get(i, i), names.get(j, j), kind, value))
+    rows.sort(key=lambda row: -row[0])
+    cells = [
+        [f"<td>{esc(i)} over {esc(j)}</td>", f"<td>{esc(kind)}</td>", *_pair_cells(value)]
+        for _, i, j, kind, value in rows
+    ]
+    header = ["who over whom", "kind", "A", "B", "B - A"]
+    return _table(header, cells) if cells else "<p>No leverage in either scenario.</p>"
 
 
 def comparison_header(comparison: Comparison, outcome: str = "") -> str:
@@ -329,8 +339,9 @@ def comparison_sections(comparison: Comparison, data: dict[str, Any]) -> list[Se
         ),
         Section(
             "Leverage at the end, A and B",
-            "How far each actor could worsen the other's alternative or sweeten its deal in the last week "
-            "(utility units), the pairs whose leverage changed most first.",
+            "How far each actor could worsen the other's alternative, instrument by instrument, or sweeten its "
+            "deal, in the last week (utility on the target's 0-1 scale; the kinds are never added), the largest "
+            "changes first.",
             html_body=leverage_table(comparison, data),
             anchor="leverage-table",
         ),

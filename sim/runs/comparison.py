@@ -79,11 +79,18 @@ def comparison_data(comparison: Comparison) -> dict[str, Any]:
     def leverage(summary: dict[str, Any], kind: str, i: str, j: str) -> float | None:
         return summary[kind].get(i, {}).get(j)
 
+    def by_instrument(summary: dict[str, Any], i: str, j: str) -> dict[str, float]:
+        return summary.get("leverage_by_instrument", {}).get("coercive", {}).get(i, {}).get(j, {})
+
     pairs = [
         (i, j)
         for i in actors
         for j in actors
-        if i != j and any((leverage(s, "leverage", i, j) or 0.0) > TINY for s in (a, b))
+        if i != j
+        and any(
+            (leverage(s, "leverage", i, j) or 0.0) > TINY or max(by_instrument(s, i, j).values(), default=0.0) > TINY
+            for s in (a, b)
+        )
     ]
     data = {
         "kind": "compare",
@@ -112,6 +119,12 @@ def comparison_data(comparison: Comparison) -> dict[str, Any]:
             f"{i}->{j}": {
                 kind: paired(leverage(a, f"leverage{suffix}", i, j), leverage(b, f"leverage{suffix}", i, j))
                 for kind, suffix in (("total", ""), ("coercive", "_coercive"), ("inducement", "_inducement"))
+            }
+            | {
+                "coercive_by_instrument": {
+                    instrument: paired(by_instrument(a, i, j).get(instrument), by_instrument(b, i, j).get(instrument))
+                    for instrument in dict.fromkeys([*by_instrument(a, i, j), *by_instrument(b, i, j)])
+                }
             }
             for i, j in pairs
         },
