@@ -65,10 +65,28 @@ class State:
     held_steps: NDArray[np.int64]  # (N,)
     ceasefire_signed_step: NDArray[np.int64]  # (N,) first step a ceasefire was in force, -1 if never
     broken_by: NDArray[np.int64]  # (N,) actor who broke the first ceasefire to collapse, -1 if none
-    settlement_reached: NDArray[np.bool_]  # (N,) a settlement was signed at some step (it may have fallen since)
     settlement_first_step: NDArray[np.int64]  # (N,) step the first settlement was signed, -1 if none
     settlement_collapsed_step: NDArray[np.int64]  # (N,) first step a settlement fell, -1 if never
     settlement_broken_by: NDArray[np.int64]  # (N,) actor who broke it, -1 if none
+
+    @property
+    def settlement_reached(self) -> NDArray[np.bool_]:
+        """(N,) a settlement was signed at some step (it may have fallen since)."""
+        return self.settlement_first_step >= 0
+
+
+def _embargo(state: State) -> NDArray[np.bool_]:
+    """The embargo each patron enforces given its option and the agreements in force now."""
+    return decisions.enforces_embargo(
+        state.options[:, :, OPTION["enforce_embargo"]], state.ceasefire[:, None], state.deal[:, None]
+    )
+
+
+def _note_ceasefire_signed(state: State, step: int) -> None:
+    """Record `step` as the first step of a ceasefire where one is in force and none was before."""
+    state.ceasefire_signed_step = np.where(
+        state.ceasefire & (state.ceasefire_signed_step < 0), step, state.ceasefire_signed_step
+    )
 
 
 def initial_state(params: Params) -> State:
@@ -100,7 +118,6 @@ def initial_state(params: Params) -> State:
         held_steps=np.zeros(n, dtype=np.int64),
         ceasefire_signed_step=np.where(ceasefire, 0, -1).astype(np.int64),
         broken_by=np.full(n, -1, dtype=np.int64),
-        settlement_reached=np.zeros(n, dtype=bool),
         settlement_first_step=np.full(n, -1, dtype=np.int64),
         settlement_collapsed_step=np.full(n, -1, dtype=np.int64),
         settlement_broken_by=np.full(n, -1, dtype=np.int64),
@@ -175,15 +192,11 @@ def apply_events(params: Params, state: State, step: int) -> list[str]:
                 state.defying[:, params.patron == i] = False
         elif event.action in ("enable_option", "disable_option"):
             state.options[:, i, event.option] = event.action == "enable_option"
-    state.ceasefire_signed_step = np.where(
-        state.ceasefire & (state.ceasefire_signed_step < 0), step, state.ceasefire_signed_step
-    )
+    _note_ceasefire_signed(state, step)
     if fired:
         # Events act at the start of their step, before the battlefield moves: an embargo enforced or
         # lifted, or a ceasefire started or broken, changes the arms that reach the front this step.
-        state.embargo = decisions.enforces_embargo(
-            state.options[:, :, OPTION["enforce_embargo"]], state.ceasefire[:, None], state.deal[:, None]
-        )
+        state.embargo = _embargo(state)
     return fired
 
 
@@ -400,7 +413,7 @@ def assess(
     government_now: Array,
     opposition_now: Array,
     inflow: Array,
-    intensity: Array | None = None,
+    intensity: Array,
     *,
     measure_inducement: bool = True,
 ) -> Assessment:
@@ -557,7 +570,7 @@ def assess(
         inducement=inducement,
         credibility=credibility,
         fighting_cost=cost,
-        intensity=np.ones(n_runs) if intensity is None else intensity,
+        intensity=intensity,
     )
 
 
@@ -653,11 +666,8 @@ def apply_decisions(
     state.deal_outcome = np.where(new_deal[:, None], seen.proposal, state.deal_outcome)
     state.deal = state.deal | new_deal
     state.settlement_first_step = np.where(new_deal & ~state.settlement_reached, step, state.settlement_first_step)
-    state.settlement_reached = state.settlement_reached | new_deal
     state.ceasefire = state.ceasefire | new_deal
-    state.ceasefire_signed_step = np.where(
-        state.ceasefire & (state.ceasefire_signed_step < 0), step, state.ceasefire_signed_step
-    )
+    _note_ceasefire_signed(state, step)
 
     state.demand = decisions.softened_demand(
         state.demand, params.actor("min_demand"), params.actor("soften_rate"), intents["soften"]
@@ -684,9 +694,7 @@ def apply_decisions(
     state.air_present = state.air_present - moved
     state.air_withdrawn = state.air_withdrawn + moved
     state.withdrawn_redeploy_days = np.where(withdraw, params.actor("redeploy_days"), state.withdrawn_redeploy_days)
-    state.embargo = decisions.enforces_embargo(
-        state.options[:, :, OPTION["enforce_embargo"]], state.ceasefire[:, None], state.deal[:, None]
-    )
+    state.embargo = _embargo(state)
     state.held_steps = state.held_steps + state.ceasefire
     return {
         "new_deal": new_deal,

@@ -7,7 +7,7 @@ Conventions every figure here follows (and other reports can reuse):
   reads `%{...}` in hover templates.
 - Each actor has one colour everywhere (`colour_of`), in every figure and report.
 - Time axes are dates; the scenario's events, the deal and a ceasefire collapse
-  are marked on them (`mark_events`), numbered to match the key under the figure.
+  are marked on them (`mark_layout`), numbered to match the key under the figure.
 - Numbers are rounded (`rounded`) and steps are given as a start and a stride
   (`Timeline`), so a report carries little besides plotly.js itself.
 """
