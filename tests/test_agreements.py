@@ -344,7 +344,8 @@ def engine_steps(doc: Doc, draws: list[float] | None = None) -> tuple[Params, li
         in_force = bool(state.ceasefire[0])
         intents = engine.decide(params, state, seen)
         outcome = engine.apply_decisions(params, state, seen, intents, np.array([uniform]), t)
-        steps.append(Step(seen, intents, outcome, in_force, state.conceded[0].copy()))
+        settlement = params.agreements.settlement
+        steps.append(Step(seen, intents, outcome, in_force, state.conceded[0, settlement].copy()))
     return params, steps
 
 

@@ -14,7 +14,8 @@ involvement and f_t the fighting intensity (delay costs more while the war is fo
 an offer x when u_i(x) >= max(r_i, a_i(t)), r_i its reservation value. The time to agreement is
 therefore the time the slowest required party needs to bring its aspiration down to the offer, which
 falls as war costs rise and grows with patience. Concessions run only while talks are open and no
-settlement is in force; when a settlement falls the parties start again from their ideal points.
+agreement is in force, separately for each agreement; when one falls the parties start its talks again
+from their ideal points.
 The opening aspiration (the ideal point) is an assumption of this model.
 """
 
@@ -49,13 +50,16 @@ def acceptance_threshold(reservation: Array, conceded: Array) -> Array:
 
 
 def conceded_after(conceded: Array, rate: Array, talking: NDArray[np.bool_], restart: NDArray[np.bool_]) -> Array:
-    """C_i(t+1): C_i + rate where talks are open without a settlement, unchanged elsewhere, and back to 0
-    where a settlement fell this step (the talks start again).
+    """C_i(t+1): C_i + rate where talks are open without the agreement in force, unchanged elsewhere,
+    and back to 0 where the agreement fell this step (the talks start again).
 
     Args:
-        conceded, rate: (N, A).
-        talking: (N, 1) or (N, A) talks open and no settlement in force.
-        restart: (N,) or (N, 1) a settlement fell this step.
+        conceded, rate: (..., A), e.g. (N, A) or (N, G, A) per agreement.
+        talking: broadcastable to conceded: talks open and the agreement not in force.
+        restart: conceded's shape without the actor axis, or broadcastable to conceded: it fell this step.
     """
     moved = np.where(talking, conceded + rate, conceded)
-    return np.where(np.reshape(restart, (-1, 1)), 0.0, moved)
+    restart = np.asarray(restart)
+    if restart.ndim == np.ndim(conceded) - 1:
+        restart = restart[..., None]
+    return np.where(restart, 0.0, moved)

@@ -12,7 +12,16 @@ from sim.model import engine
 if TYPE_CHECKING:
     from sim.model.model import NegotiationModel
 
-DECISIONS = ("accept", "concession", "spoil_probability", "restrain", "soften", "escalate", "withdraw")
+DECISIONS = (
+    "accept",
+    "concession",
+    "spoil_probability",
+    "break_probability",
+    "restrain",
+    "soften",
+    "escalate",
+    "withdraw",
+)
 
 
 class NegotiationActor(mesa.Agent):
@@ -22,8 +31,8 @@ class NegotiationActor(mesa.Agent):
     needs them. Each step, in Mesa's way, the model asks every agent to `decide`: the agent applies
     the rules of `sim.mechanisms.decisions`, `concessions` and `agreements` to its own column of what
     the model observed, and keeps its decisions as its own attributes (`accept`, `concession`,
-    `spoil_probability`, `restrain`, `soften`, `escalate`, `withdraw`); the model then carries them
-    out together (decisions are simultaneous, so the order of agents does not matter). `record`
+    `spoil_probability`, `break_probability`, `restrain`, `soften`, `escalate`, `withdraw`); the model
+    then carries them out together (decisions are simultaneous, so the order of agents does not matter). `record`
     copies what the agent saw and did into the attributes the DataCollector reads.
     """
 
@@ -44,7 +53,7 @@ class NegotiationActor(mesa.Agent):
         model = self.model
         mine = engine.decide(model.params, model.state, model.seen, actors=[self.index])
         for decision in DECISIONS:
-            setattr(self, decision, mine[decision][:, 0])
+            setattr(self, decision, mine[decision][..., 0])
 
     def record(self) -> None:
         """Copy this step's values of this actor into attributes the DataCollector reads."""

@@ -11,14 +11,15 @@ column), then `apply_decisions`. So a batch member equals the single run with th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.mechanisms import agreements, concessions, decisions
+from sim.mechanisms import agreements as agreements_math
 from sim.mechanisms import alternatives as batna_math
 from sim.mechanisms import battlefield as war
+from sim.mechanisms import concessions, decisions
 from sim.mechanisms.bargaining import bargaining_weights, impatience, reservation_values, solve_bargaining
 from sim.mechanisms.leverage import coercive_leverage, coercive_leverage_by_instrument, inducement_leverage
 from sim.mechanisms.utility import distance_from_ideal
@@ -26,22 +27,33 @@ from sim.scenario.params import OPTION_NAMES, Params
 
 Array = NDArray[np.float64]
 OPTION = {name: index for index, name in enumerate(OPTION_NAMES)}
+PER_RUN = "per_run"  # State field metadata: False for the fields that hold one value for all runs
 
 
-def draw_noise(rng: np.random.Generator, steps: int) -> Array:
-    """All random numbers a run needs, drawn at once from its own generator: (steps, 2).
+def draw_noise(rng: np.random.Generator, steps: int, agreements: int = 0) -> Array:
+    """All random numbers a run needs, drawn at once from its own generator: (steps, 2 + agreements).
 
-    Column 0 is a standard normal (battlefield), column 1 a uniform (spoiling).
-    Drawing them up front keeps a run's stream independent of what the run does.
+    Column 0 is a standard normal (battlefield), column 1 a uniform (whether the fighting restarts),
+    and, for a scenario with agreements that do not stop the fighting, column 2 + g a uniform for
+    whether agreement g is broken. Drawing them up front keeps a run's stream independent of what the
+    run does; the extra columns are drawn last, so columns 0 and 1 do not depend on them.
     """
     shocks = rng.standard_normal(steps)
     uniforms = rng.random(steps)
-    return np.stack([shocks, uniforms], axis=-1)
+    extra = rng.random((steps, agreements)) if agreements else np.empty((steps, 0))
+    return np.column_stack([shocks, uniforms, extra])
+
+
+def agreement_draws(params: Params) -> int:
+    """How many extra uniform columns `draw_noise` needs: one per agreement when some agreement can be
+    broken without restarting the war, none otherwise (so older scenarios keep their random streams)."""
+    agreements = params.agreements
+    return agreements.count if not agreements.stops_fighting.all() else 0
 
 
 @dataclass
 class State:
-    """What changes during a run; arrays with a leading run axis."""
+    """What changes during a run; arrays with a leading run axis (G agreements, K issues, A actors)."""
 
     control: Array  # (N,)
     arms_stock: Array  # (N,)
@@ -51,23 +63,60 @@ class State:
     withdrawn_redeploy_days: Array  # (N, A)
     return_in: NDArray[np.int64]  # (N, A) steps until withdrawn air is back, -1 if not returning
     demand: Array  # (N, A)
-    conceded: Array  # (N, A) C_i: aspiration given up since the talks (re)opened (`sim.mechanisms.concessions`)
+    conceded: Array  # (N, G, A) C_i: aspiration given up since talks on each agreement (re)opened
     options: NDArray[np.bool_]  # (N, A, O)
     embargo: NDArray[np.bool_]  # (N, A) patron enforcing an embargo on its suppliers
     supplying: NDArray[np.bool_]  # (N, A) supplier delivering arms when not embargoed
     defying: NDArray[np.bool_]  # (N, A) supplier delivering despite its patron's embargo
     coercing: NDArray[np.bool_]  # (N, A) carrying out a threat (strikes, safe zones)
-    ceasefire: NDArray[np.bool_]  # (N,)
-    deal: NDArray[np.bool_]  # (N,)
-    deal_step: NDArray[np.int64]  # (N,) -1 until a deal
-    deal_outcome: Array  # (N, K)
-    collapsed_step: NDArray[np.int64]  # (N,) first step a ceasefire collapsed, -1 if never
-    held_steps: NDArray[np.int64]  # (N,)
-    ceasefire_signed_step: NDArray[np.int64]  # (N,) first step a ceasefire was in force, -1 if never
-    broken_by: NDArray[np.int64]  # (N,) actor who broke the first ceasefire to collapse, -1 if none
-    settlement_first_step: NDArray[np.int64]  # (N,) step the first settlement was signed, -1 if none
-    settlement_collapsed_step: NDArray[np.int64]  # (N,) first step a settlement fell, -1 if never
-    settlement_broken_by: NDArray[np.int64]  # (N,) actor who broke it, -1 if none
+    in_force: NDArray[np.bool_]  # (N, G) each agreement in force
+    terms: Array  # (N, G, K) the whole outcome when each agreement was last signed (NaN before)
+    signed_first: NDArray[np.int64]  # (N, G) step each was first signed, -1 if never (0 if in force at start)
+    signed_last: NDArray[np.int64]  # (N, G) step each was last signed, -1 if never
+    fell_first: NDArray[np.int64]  # (N, G) first step each fell, -1 if never
+    fell_by: NDArray[np.int64]  # (N, G) actor who broke it that time, -1 if none (or an event)
+    collapsed_step: NDArray[np.int64]  # (N,) first step the fighting restarted after a ceasefire, -1 if never
+    held_steps: NDArray[np.int64]  # (N,) steps ended with the fighting stopped
+    ceasefire_signed_step: NDArray[np.int64]  # (N,) first step the fighting was stopped, -1 if never
+    broken_by: NDArray[np.int64]  # (N,) actor who first restarted the fighting, -1 if none
+    # From the scenario, the same in every run (not per run: `PER_RUN` is False).
+    stops_fighting: NDArray[np.bool_] = field(metadata={PER_RUN: False})  # (G,) which agreements stop the fighting
+    settlement: int = field(default=0, metadata={PER_RUN: False})  # the agreement `deal` describes
+
+    @property
+    def ceasefire(self) -> NDArray[np.bool_]:
+        """(N,) the fighting is stopped: some agreement that stops it is in force."""
+        return np.any(self.in_force & self.stops_fighting, axis=-1)
+
+    @property
+    def deal(self) -> NDArray[np.bool_]:
+        """(N,) the settlement is in force."""
+        return self.in_force[:, self.settlement]
+
+    @property
+    def deal_step(self) -> NDArray[np.int64]:
+        """(N,) the step the settlement was last signed, -1 if never."""
+        return self.signed_last[:, self.settlement]
+
+    @property
+    def deal_outcome(self) -> Array:
+        """(N, K) the outcome the settlement last set, NaN if never signed."""
+        return self.terms[:, self.settlement]
+
+    @property
+    def settlement_first_step(self) -> NDArray[np.int64]:
+        """(N,) the step the first settlement was signed, -1 if none."""
+        return self.signed_first[:, self.settlement]
+
+    @property
+    def settlement_collapsed_step(self) -> NDArray[np.int64]:
+        """(N,) the first step a settlement fell, -1 if never."""
+        return self.fell_first[:, self.settlement]
+
+    @property
+    def settlement_broken_by(self) -> NDArray[np.int64]:
+        """(N,) who broke the settlement that first fell, -1 if none."""
+        return self.fell_by[:, self.settlement]
 
     @property
     def settlement_reached(self) -> NDArray[np.bool_]:
@@ -84,16 +133,60 @@ def _embargo(state: State) -> NDArray[np.bool_]:
 
 def _note_ceasefire_signed(state: State, step: int) -> None:
     """Record `step` as the first step of a ceasefire where one is in force and none was before."""
+    ceasefire = state.ceasefire
     state.ceasefire_signed_step = np.where(
-        state.ceasefire & (state.ceasefire_signed_step < 0), step, state.ceasefire_signed_step
+        ceasefire & (state.ceasefire_signed_step < 0), step, state.ceasefire_signed_step
     )
+
+
+def agreed_outcome(params: Params, state: State) -> Array:
+    """(N, K) the outcome as agreements in force set it: each agreement's terms on its own issues, the
+    status quo elsewhere."""
+    covered = state.in_force[:, :, None] & params.agreements.issues[None]
+    # An issue belongs to at most one agreement (the loader checks), so at most one term applies.
+    terms = np.where(covered, np.nan_to_num(state.terms), 0.0).sum(axis=1)
+    return np.where(covered.any(axis=1), terms, params.status_quo)
+
+
+def _sign(params: Params, state: State, signing: NDArray[np.bool_], outcome: Array, step: int) -> None:
+    """Put the agreements `signing` (N, G) in force, with those they include, at the whole outcome
+    `outcome` (N, G, K) each was signed at. An included agreement already in force keeps its terms; one
+    that was not takes the outcome as it stands on its issues."""
+    agreements = params.agreements
+    newly = ((signing.astype(np.int64) @ agreements.includes.astype(np.int64)) > 0) & ~state.in_force
+    standing = agreed_outcome(params, state)[:, None, :]
+    state.terms = np.where(signing[:, :, None], outcome, np.where(newly[:, :, None], standing, state.terms))
+    state.in_force = state.in_force | newly
+    state.signed_first = np.where(newly & (state.signed_first < 0), step, state.signed_first)
+    state.signed_last = np.where(newly, step, state.signed_last)
+
+
+def _fall(
+    params: Params, state: State, falling: NDArray[np.bool_], who: NDArray[np.int64], step: int
+) -> NDArray[np.bool_]:
+    """End the agreements `falling` (N, G) and every agreement in force that includes one of them; the
+    talks on each restart from the parties' ideal points. `who` (N,) broke them (-1: an event).
+    Returns the agreements that fell (N, G)."""
+    includes = params.agreements.includes.astype(np.int64)
+    fallen = falling & state.in_force
+    for _ in range(params.agreements.count):
+        fallen = fallen | (state.in_force & ((fallen.astype(np.int64) @ includes.T) > 0))
+    first = fallen & (state.fell_first < 0)
+    state.fell_first = np.where(first, step, state.fell_first)
+    state.fell_by = np.where(first, who[:, None], state.fell_by)
+    state.in_force = state.in_force & ~fallen
+    state.conceded = concessions.conceded_after(state.conceded, 0.0, False, fallen)
+    return fallen
 
 
 def initial_state(params: Params) -> State:
     n, a = params.runs, len(params.actor_ids)
-    ceasefire = np.full(n, params.ceasefire_at_start)
+    agreements = params.agreements
+    g = agreements.count
+    at_start = (agreements.at_start.astype(np.int64) @ agreements.includes.astype(np.int64)) > 0
+    in_force = np.broadcast_to(at_start, (n, g)).copy()
     options = params.options.copy()
-    return State(
+    state = State(
         control=params.battle("control").copy(),
         arms_stock=params.battle("arms_stock").copy(),
         ground=params.actor("ground").copy(),
@@ -102,26 +195,29 @@ def initial_state(params: Params) -> State:
         withdrawn_redeploy_days=params.actor("redeploy_days").copy(),
         return_in=np.full((n, a), -1, dtype=np.int64),
         demand=params.actor("demand").copy(),
-        conceded=np.zeros((n, a)),
+        conceded=np.zeros((n, g, a)),
         options=options,
-        embargo=decisions.enforces_embargo(
-            options[:, :, OPTION["enforce_embargo"]], ceasefire[:, None], np.zeros((n, 1), dtype=bool)
-        ),
+        embargo=np.zeros((n, a), dtype=bool),
         supplying=params.actor("arms_supply") > 0,
         defying=np.zeros((n, a), dtype=bool),
         coercing=np.zeros((n, a), dtype=bool),
-        ceasefire=ceasefire,
-        deal=np.zeros(n, dtype=bool),
-        deal_step=np.full(n, -1, dtype=np.int64),
-        deal_outcome=np.full((n, len(params.issue_ids)), np.nan),
+        # Agreements in force at the start were signed on the status quo.
+        in_force=in_force,
+        terms=np.where(in_force[:, :, None], params.status_quo[:, None, :], np.nan),
+        signed_first=np.where(in_force, 0, -1).astype(np.int64),
+        signed_last=np.where(in_force, 0, -1).astype(np.int64),
+        fell_first=np.full((n, g), -1, dtype=np.int64),
+        fell_by=np.full((n, g), -1, dtype=np.int64),
         collapsed_step=np.full(n, -1, dtype=np.int64),
         held_steps=np.zeros(n, dtype=np.int64),
-        ceasefire_signed_step=np.where(ceasefire, 0, -1).astype(np.int64),
+        ceasefire_signed_step=np.full(n, -1, dtype=np.int64),
         broken_by=np.full(n, -1, dtype=np.int64),
-        settlement_first_step=np.full(n, -1, dtype=np.int64),
-        settlement_collapsed_step=np.full(n, -1, dtype=np.int64),
-        settlement_broken_by=np.full(n, -1, dtype=np.int64),
+        stops_fighting=agreements.stops_fighting.copy(),
+        settlement=agreements.settlement,
     )
+    state.embargo = _embargo(state)
+    _note_ceasefire_signed(state, 0)
+    return state
 
 
 @dataclass
@@ -138,10 +234,15 @@ class Assessment:
     batna: Array  # (N, A)
     spoil_alternative: Array  # (N, A) alternative if the actor breaks the ceasefire with all its means
     weights: Array  # (N, A)
-    reservation: Array  # (N, A)
-    proposal: Array  # (N, K)
-    zone_exists: NDArray[np.bool_]  # (N,)
-    utility_of_offer: Array  # (N, A)
+    reservation: Array  # (N, A) for the settlement
+    proposal: Array  # (N, K) the prospect: terms in force, the offers on the table for the rest
+    zone_exists: NDArray[np.bool_]  # (N,) every agreement still open has a zone of agreement
+    utility_of_offer: Array  # (N, A) u_i of the prospect
+    reservation_by_agreement: Array  # (N, G, A)
+    proposal_by_agreement: Array  # (N, G, K) the whole outcome each agreement would set if signed now
+    zone_by_agreement: NDArray[np.bool_]  # (N, G) in force, or a zone of agreement exists for it
+    utility_by_agreement: Array  # (N, G, A) u_i of proposal_by_agreement
+    breaking_value: Array  # (N, G, A) u_i of the prospect with agreement g's issues back at the status quo
     coercive: Array  # (N, A, A) i's presence as a whole, with escalation (read by the softening rule)
     coercive_by_instrument: Array  # (N, A, A, M) per instrument (`leverage.INSTRUMENTS`), never summed
     inducement: Array  # (N, A, A)
@@ -176,10 +277,13 @@ def apply_events(params: Params, state: State, step: int) -> list[str]:
                 state.options[:, i, OPTION["strike_regime"]] | state.options[:, i, OPTION["safe_zones"]]
             )
         elif event.action == "start_ceasefire":
-            state.ceasefire[:] = True
+            signing = np.zeros_like(state.in_force)
+            signing[:, event.agreement] = ~state.in_force[:, event.agreement]
+            current = np.broadcast_to(agreed_outcome(params, state)[:, None, :], state.terms.shape)
+            _sign(params, state, signing, current, step)
         elif event.action == "spoil":
             breaking = state.ceasefire & ~state.deal
-            _collapse(params, state, breaking, step)
+            _collapse(params, state, breaking, np.full(params.runs, -1, dtype=np.int64), step)
         elif event.action == "resume_arms":
             state.supplying[:, i] = True
             state.defying[:, i] = True
@@ -200,13 +304,19 @@ def apply_events(params: Params, state: State, step: int) -> list[str]:
     return fired
 
 
-def _collapse(params: Params, state: State, breaking: NDArray[np.bool_], step: int) -> None:
-    """End the ceasefire where `breaking`; withdrawn air starts back after its redeploy lag."""
-    state.ceasefire &= ~breaking
+def _collapse(
+    params: Params, state: State, breaking: NDArray[np.bool_], who: NDArray[np.int64], step: int
+) -> NDArray[np.bool_]:
+    """Restart the war where `breaking` (N,): every agreement that stops the fighting falls (and those that
+    include one); withdrawn air starts back after its redeploy lag. `who` (N,) broke it, -1 for an event.
+    Returns the agreements that fell (N, G)."""
+    fallen = _fall(params, state, breaking[:, None] & state.stops_fighting[None, :], who, step)
     state.collapsed_step = np.where(breaking & (state.collapsed_step < 0), step, state.collapsed_step)
+    state.broken_by = np.where(breaking & (state.broken_by < 0), who, state.broken_by)
     lag = decisions.redeploy_steps(state.withdrawn_redeploy_days, params.step_days)
     starting = breaking[:, None] & (state.air_withdrawn > 0) & (state.return_in < 0)
     state.return_in = np.where(starting, lag, state.return_in)
+    return fallen
 
 
 def _deliveries(params: Params, state: State) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
@@ -280,8 +390,8 @@ def advance_battlefield(params: Params, state: State, shock: Array) -> tuple[Arr
         + protection,
         war.MIN_STRENGTH,
     )
-    intensity = agreements.fighting_intensity(
-        state.ceasefire | state.deal, params.battle("ceasefire_intensity"), params.battle("excluded_fighting")
+    intensity = agreements_math.fighting_intensity(
+        state.ceasefire, params.battle("ceasefire_intensity"), params.battle("excluded_fighting")
     )
     if params.has_battlefield:
         state.control = war.step_control(
@@ -378,32 +488,46 @@ def _distinct_alternatives(
     return values[:, source, :], probability[:, source, :]
 
 
-def _offer_on_the_table(
-    params: Params, state: State, salience: Array, reservation: Array, weights: Array
+def _offers_on_the_table(
+    params: Params, state: State, salience: Array, reservation: Array, weights: Array, agreed: Array
 ) -> tuple[Array, NDArray[np.bool_]]:
-    """Step 4: the offer on the table (N, K) and whether a zone of agreement exists (N,).
+    """Step 4 for each agreement: the whole outcome (N, G, K) it would set if signed now, and whether a
+    zone of agreement exists for it (N, G).
 
-    A run that has a deal keeps it, so the bargaining problem is solved only for the runs still
-    negotiating (each run's solution depends on that run alone: the same numbers, less work).
+    Agreement g is bargained over its own free issues by the parties whose consent it needs, every other
+    issue held where the agreements in force put it (`agreed`). An agreement in force keeps its terms;
+    one with nothing to bargain over keeps the outcome as it stands. The problem is solved only for the
+    runs where the agreement is open (each run's solution depends on that run alone).
     """
-    required = params.required
-    proposal = state.deal_outcome.copy()
-    zone_exists = state.deal.copy()
-    open_runs = np.flatnonzero(~state.deal)
-    if open_runs.size:
+    agreements = params.agreements
+    proposals = np.where(state.in_force[:, :, None], state.terms, agreed[:, None, :])
+    zones = state.in_force.copy()
+    for g in np.flatnonzero(agreements.negotiable):
+        open_runs = np.flatnonzero(~state.in_force[:, g])
+        if not open_runs.size:
+            continue
         runs = slice(None) if open_runs.size == params.runs else open_runs
+        consent = agreements.consent[g]
         outcome = solve_bargaining(
-            params.ideal[runs][:, required],
-            salience[runs][:, required],
-            params.actor("risk")[runs][:, required],
-            reservation[runs][:, required],
-            weights[runs][:, required],
-            params.status_quo[runs],
-            params.free_issues,
+            params.ideal[runs][:, consent],
+            salience[runs][:, consent],
+            params.actor("risk")[runs][:, consent],
+            reservation[runs][:, g][:, consent],
+            weights[runs][:, consent],
+            agreed[runs],
+            agreements.free[g],
         )
-        proposal[runs] = outcome.proposal
-        zone_exists[runs] = outcome.zone_exists
-    return proposal, zone_exists
+        proposals[runs, g] = outcome.proposal
+        zones[runs, g] = outcome.zone_exists
+    return proposals, zones
+
+
+def _prospect(params: Params, state: State, agreed: Array, proposals: Array) -> Array:
+    """(N, K) the outcome the parties look to: the terms in force, and on the issues of each agreement
+    still open the offer on the table (a ceasefire is worth the settlement it leads to)."""
+    open_issues = ~state.in_force[:, :, None] & params.agreements.free[None]
+    offered = np.where(open_issues, proposals, 0.0).sum(axis=1)
+    return np.where(open_issues.any(axis=1), offered, agreed)
 
 
 def assess(
@@ -528,20 +652,40 @@ def assess(
     weights = bargaining_weights(
         params.actor("capability"), params.actor("patience"), params.actor("stake_growth"), elapsed
     )
-    reservation = reservation_values(batna, state.demand, params.actor("stake_growth"), elapsed)
-    required = params.required
+    agreements = params.agreements
+    agreed = agreed_outcome(params, state)
+    # An agreement that stops the fighting is weighed against the war; any other against the outcome
+    # as it stands without it (the fighting it does not end goes on either way).
+    standing = params.utilities_at(agreed)
+    alternative = np.where(agreements.stops_fighting[None, :, None], batna[:, None, :], standing[:, None, :])
+    reservation_by_agreement = reservation_values(
+        alternative, state.demand[:, None, :], params.actor("stake_growth")[:, None, :], elapsed[:, :, None]
+    )
     salience = params.salience
-    proposal, zone_exists = _offer_on_the_table(params, state, salience, reservation, weights)
+    proposals, zones = _offers_on_the_table(params, state, salience, reservation_by_agreement, weights, agreed)
+    proposal = _prospect(params, state, agreed, proposals)
     utility_of_offer = params.utilities_at(proposal)
+    utility_by_agreement = np.stack([params.utilities_at(proposals[:, g]) for g in range(agreements.count)], axis=1)
+    reverted = np.stack(
+        [
+            params.utilities_at(np.where(agreements.issues[g], params.status_quo, proposal))
+            for g in range(agreements.count)
+        ],
+        axis=1,
+    )
+    open_agreements = ~state.in_force & agreements.negotiable
+    zone_exists = np.all(zones | ~agreements.negotiable, axis=-1)
+    settled = ~open_agreements.any(axis=-1)
+    reservation = reservation_by_agreement[:, agreements.settlement]
     inducement = (
         inducement_leverage(
-            proposal, params.ideal, salience, params.actor("risk"), reservation, required, params.free_issues
+            proposal, params.ideal, salience, params.actor("risk"), reservation, params.required, params.free_issues
         )
         if measure_inducement
         else np.zeros((n_runs, n_actors, n_actors))
     )
-    # A signed settlement leaves no offer to sweeten: inducement counts only while the talks are on.
-    inducement = np.where(state.deal[:, None, None], 0.0, inducement)
+    # With every agreement signed there is no offer to sweeten: inducement counts only while talks are on.
+    inducement = np.where(settled[:, None, None], 0.0, inducement)
     return Assessment(
         step=step,
         government_strength=government_now,
@@ -565,6 +709,11 @@ def assess(
         proposal=proposal,
         zone_exists=zone_exists,
         utility_of_offer=utility_of_offer,
+        reservation_by_agreement=reservation_by_agreement,
+        proposal_by_agreement=proposals,
+        zone_by_agreement=zones,
+        utility_by_agreement=utility_by_agreement,
+        breaking_value=reverted,
         coercive=coercive,
         coercive_by_instrument=coercive_by_instrument,
         inducement=inducement,
@@ -577,24 +726,40 @@ def assess(
 def decide(
     params: Params, state: State, seen: Assessment, actors: slice | list[int] | int = slice(None)
 ) -> dict[str, Array]:
-    """Step 5 for some actors (all by default): the decision rules on their columns."""
-    pick = lambda array: array[:, actors]  # noqa: E731
+    """Step 5 for some actors (all by default): the decision rules on their columns.
+
+    Every decision has the actor on its last axis: (N, A) for the actor's own choices, (N, G, A) for
+    choices about each agreement (`accept`, `concession`, `break_probability`)."""
+    pick = lambda array: array[..., actors]  # noqa: E731
     option = lambda name: state.options[:, actors, OPTION[name]]  # noqa: E731
+    agreements = params.agreements
     required = params.required[actors]
     coercive_over_counterparts = np.sum(seen.coercive[:, actors, :] * params.required, axis=-1)
     initial_force = params.actor("ground") + params.actor("air")
-    # Self-enforcement (`sim.mechanisms.agreements`): a party bound by the ceasefire, and by the settlement
-    # once there is one, weighs the terms (the offer on the table, or the settlement's terms: the same
-    # proposal once signed) against breaking them now.
-    in_force = state.ceasefire[:, None]
-    keep = agreements.keep_value(
+    may_break = option("spoil")
+    # Self-enforcement (`sim.mechanisms.agreements`). While the fighting is stopped, a party bound by an
+    # agreement that stops it weighs the prospect (the terms in force and the offers on the table) against
+    # restarting the war now.
+    peace = state.in_force & agreements.stops_fighting
+    bound_to_peace = ((peace.astype(np.int64) @ agreements.bound.astype(np.int64)) > 0)[..., actors]
+    keep = agreements_math.keep_value(
         pick(seen.utility_of_offer), params.battle("excluded_fighting"), pick(seen.fighting_cost)
     )
-    gain = agreements.breaking_gain(pick(seen.spoil_alternative), keep, pick(params.actor("defection_cost")))
-    defection = agreements.defection_probability(
-        gain, pick(params.actor("capability")), pick(params.actor("spoil_sensitivity")), 0.0
+    defection_cost = pick(params.actor("defection_cost"))
+    capability, sensitivity = pick(params.actor("capability")), pick(params.actor("spoil_sensitivity"))
+    gain = agreements_math.breaking_gain(pick(seen.spoil_alternative), keep, defection_cost)
+    defection = agreements_math.defection_probability(gain, capability, sensitivity, 0.0)
+    # An agreement that leaves the fighting as it is is weighed against the outcome without it.
+    other_gain = agreements_math.breaking_gain(
+        pick(seen.breaking_value), pick(seen.utility_of_offer)[:, None, :], defection_cost[:, None, :]
     )
-    talking = (seen.step >= params.talks_start_step) & ~state.deal[:, None]
+    breakable = (state.in_force & ~agreements.stops_fighting)[:, :, None] & agreements.bound[:, actors][None]
+    break_probability = np.where(
+        breakable & may_break[:, None, :],
+        agreements_math.defection_probability(other_gain, capability[:, None, :], sensitivity[:, None, :], 0.0),
+        0.0,
+    )
+    talking = ((seen.step >= agreements.talks_start_step) & ~state.in_force & agreements.negotiable)[:, :, None]
     elapsed = np.full((params.runs, 1), float(seen.step))
     rate = concessions.concession_rate(
         impatience(pick(params.actor("patience")), pick(params.actor("stake_growth")), elapsed),
@@ -602,21 +767,24 @@ def decide(
         pick(seen.involvement),
         seen.intensity,
     )
+    settled = ~np.any(~state.in_force & agreements.negotiable, axis=-1)[:, None]
     return {
         "accept": decisions.accepts(
-            pick(seen.utility_of_offer), concessions.acceptance_threshold(pick(seen.reservation), pick(state.conceded))
+            pick(seen.utility_by_agreement),
+            concessions.acceptance_threshold(pick(seen.reservation_by_agreement), pick(state.conceded)),
         ),
-        "concession": np.where(talking, rate, 0.0),
-        "spoil_probability": np.where(option("spoil") & in_force, defection, 0.0),
-        "restrain": (pick(params.actor("restrains_clients")) > 0.0) & in_force & (gain <= 0.0),
+        "concession": np.where(talking, rate[:, None, :], 0.0),
+        "spoil_probability": np.where(may_break & bound_to_peace, defection, 0.0),
+        "break_probability": break_probability,
+        "restrain": (pick(params.actor("restrains_clients")) > 0.0) & state.ceasefire[:, None] & (gain <= 0.0),
         "soften": decisions.wants_to_soften(
-            option("soften"), required, seen.zone_exists[:, None], coercive_over_counterparts, state.deal[:, None]
+            option("soften"), required, seen.zone_exists[:, None], coercive_over_counterparts, settled
         ),
         "escalate": decisions.wants_to_escalate(
             option("escalate"),
             seen.zone_exists[:, None],
             state.ceasefire[:, None],
-            state.deal[:, None],
+            settled,
             pick(seen.involvement),
             pick(params.actor("max_involvement")),
         )
@@ -639,34 +807,44 @@ def decisions_credibility(params: Params, actors: slice | list[int] | int) -> Ar
 
 
 def apply_decisions(
-    params: Params, state: State, seen: Assessment, intents: dict[str, Array], uniform: Array, step: int
+    params: Params, state: State, seen: Assessment, intents: dict[str, Array], draws: Array, step: int
 ) -> dict[str, Array]:
-    """Carry out the decisions; they shape the next step. Returns per-run outcomes of the step."""
-    required = params.required
-    all_accept = np.all(intents["accept"][:, required], axis=-1)
-    new_deal = seen.zone_exists & all_accept & ~state.deal & (step >= params.talks_start_step)
+    """Carry out the decisions; they shape the next step. Returns per-run outcomes of the step.
+
+    `draws` is (N, 1 + extra): column 0 the uniform that decides whether the fighting restarts, column
+    1 + g the one for agreement g when it does not stop the fighting (`draw_noise`)."""
+    agreements = params.agreements
+    draws = np.reshape(draws, (params.runs, -1))
+    consent = agreements.consent[None]
+    all_accept = np.all(intents["accept"] | ~consent, axis=-1)
+    signing = (
+        agreements.negotiable
+        & ~state.in_force
+        & seen.zone_by_agreement
+        & all_accept
+        & (step >= agreements.talks_start_step)
+    )
+    signed_any = signing.any(axis=-1)
     # A patron that prefers the agreement holds its clients back by the share it can.
-    held_back = agreements.restraint(params.patron, intents["restrain"], params.actor("restrains_clients"))
+    held_back = agreements_math.restraint(params.patron, intents["restrain"], params.actor("restrains_clients"))
     defection = intents["spoil_probability"] * (1.0 - held_back)
     collapse_probability = decisions.ceasefire_collapse_probability(defection)
-    who = agreements.breaker(uniform, defection)
-    collapses = state.ceasefire & ~new_deal & (who >= 0)
-    _collapse(params, state, collapses, step)
-    state.broken_by = np.where(collapses & (state.broken_by < 0), who, state.broken_by)
-    # A settlement falls with the ceasefire it brought: the war and the bargaining start again.
-    falls = collapses & state.deal
-    state.settlement_collapsed_step = np.where(
-        falls & (state.settlement_collapsed_step < 0), step, state.settlement_collapsed_step
+    who = agreements_math.breaker(draws[:, 0], defection)
+    collapses = state.ceasefire & ~signed_any & (who >= 0)
+    # The war and the bargaining start again: every agreement that stops the fighting falls with it.
+    _collapse(params, state, collapses, who, step)
+    broken = np.zeros_like(state.in_force)
+    for g in np.flatnonzero(~agreements.stops_fighting):
+        breaker_g = agreements_math.breaker(draws[:, 1 + g], intents["break_probability"][:, g])
+        breaking = state.in_force[:, g] & ~signing[:, g] & (breaker_g >= 0)
+        only_g = np.zeros_like(state.in_force)
+        only_g[:, g] = breaking
+        _fall(params, state, only_g, breaker_g, step)
+        broken[:, g] = breaking
+    state.conceded = concessions.conceded_after(
+        state.conceded, intents["concession"], ~state.in_force[:, :, None], False
     )
-    state.settlement_broken_by = np.where(falls & (state.settlement_broken_by < 0), who, state.settlement_broken_by)
-    state.deal = state.deal & ~falls
-    state.conceded = concessions.conceded_after(state.conceded, intents["concession"], ~state.deal[:, None], falls)
-
-    state.deal_step = np.where(new_deal, step, state.deal_step)
-    state.deal_outcome = np.where(new_deal[:, None], seen.proposal, state.deal_outcome)
-    state.deal = state.deal | new_deal
-    state.settlement_first_step = np.where(new_deal & ~state.settlement_reached, step, state.settlement_first_step)
-    state.ceasefire = state.ceasefire | new_deal
+    _sign(params, state, signing, seen.proposal_by_agreement, step)
     _note_ceasefire_signed(state, step)
 
     state.demand = decisions.softened_demand(
@@ -697,7 +875,9 @@ def apply_decisions(
     state.embargo = _embargo(state)
     state.held_steps = state.held_steps + state.ceasefire
     return {
-        "new_deal": new_deal,
+        "new_deal": signing[:, agreements.settlement],
+        "signed": signing,
+        "broken": broken,
         "collapses": collapses,
         "collapse_probability": collapse_probability,
         "broken_by": np.where(collapses, who, -1),
@@ -724,7 +904,7 @@ def advance(
     The Mesa model takes the same three stages itself, its agents deciding in the middle one."""
     seen, fired = observe(params, state, step, draws, measure_inducement=measure_inducement)
     intents = decide(params, state, seen)
-    outcome = apply_decisions(params, state, seen, intents, draws[:, 1], step)
+    outcome = apply_decisions(params, state, seen, intents, draws[:, 1:], step)
     return seen, intents, outcome, fired
 
 

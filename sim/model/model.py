@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from mesa import DataCollector, Model
 
-from sim.mechanisms import concessions
+from sim.mechanisms import concessions, decisions
 from sim.mechanisms.leverage import INSTRUMENTS
 from sim.model import engine
 from sim.model.agents import DECISIONS, NegotiationActor
@@ -54,7 +54,7 @@ class NegotiationModel(Model):
         self.seed = seed
         self.spec = scenario  # Mesa 3.5 reserves `Model.scenario`
         self.params = params if params is not None else params_from_scenario(scenario)
-        self.draws = engine.draw_noise(self.rng, self.params.steps)
+        self.draws = engine.draw_noise(self.rng, self.params.steps, engine.agreement_draws(self.params))
         self.state = engine.initial_state(self.params)
         self.seen: engine.Assessment | None = None
         self.intents: dict[str, np.ndarray] = {}
@@ -89,6 +89,9 @@ class NegotiationModel(Model):
             )
         }
         model_reporters.update({f"proposal_{k}": f"proposal_{k}" for k in self.params.issue_ids})
+        for agreement_id in self.params.agreements.ids:
+            for suffix in ("in_force", "breach_probability"):
+                model_reporters[f"{agreement_id}_{suffix}"] = f"{agreement_id}_{suffix}"
         self.datacollector = DataCollector(
             model_reporters=model_reporters,
             agent_reporters={"actor": "actor_id", **{column: column for column in self.actor_columns}},
@@ -108,9 +111,9 @@ class NegotiationModel(Model):
         self.agents.do("decide")
         ordered = sorted(self.agents, key=lambda agent: agent.index)
         self.intents = {
-            decision: np.stack([getattr(agent, decision) for agent in ordered], axis=1) for decision in DECISIONS
+            decision: np.stack([getattr(agent, decision) for agent in ordered], axis=-1) for decision in DECISIONS
         }
-        self.outcome = engine.apply_decisions(self.params, self.state, self.seen, self.intents, draws[:, 1], t)
+        self.outcome = engine.apply_decisions(self.params, self.state, self.seen, self.intents, draws[:, 1:], t)
         self._publish()
         self.agents.do("record")
         self.datacollector.collect(self)
@@ -135,6 +138,13 @@ class NegotiationModel(Model):
         self.zone_exists = bool(seen.zone_exists[0])
         self.intensity = float(seen.intensity[0])
         self.collapse_probability = float(self.outcome["collapse_probability"][0])
+        # Per agreement: the probability it falls this step (the fighting restarting, for those that stop
+        # it; its own bound parties breaking it, for the others).
+        own = decisions.ceasefire_collapse_probability(self.intents["break_probability"][0])
+        breach = np.where(self.params.agreements.stops_fighting, self.collapse_probability, own)
+        for g, agreement_id in enumerate(self.params.agreements.ids):
+            setattr(self, f"{agreement_id}_in_force", bool(state.in_force[0, g]))
+            setattr(self, f"{agreement_id}_breach_probability", float(breach[g]))
         breaker = int(self.outcome["broken_by"][0])
         self.broken_by = self.params.actor_ids[breaker] if breaker >= 0 else ""
         self.events = "; ".join(self.fired)
@@ -144,14 +154,15 @@ class NegotiationModel(Model):
     def actor_values_of(self, i: int) -> dict[str, float]:
         """What actor i saw and decided this step, as plain numbers."""
         seen, state, intents = self.seen, self.state, self.intents
+        settlement = self.params.agreements.settlement
         values = {
             "batna": seen.batna[0, i],
             "utility_of_offer": seen.utility_of_offer[0, i],
             "reservation": seen.reservation[0, i],
             "demand": state.demand[0, i],
             "weight": seen.weights[0, i],
-            "accepts": bool(intents["accept"][0, i]),
-            "aspiration": concessions.aspiration(state.conceded[0, i]),
+            "accepts": bool(intents["accept"][0, settlement, i]),
+            "aspiration": concessions.aspiration(state.conceded[0, settlement, i]),
             "spoil_probability": intents["spoil_probability"][0, i],
             "restrains": bool(intents["restrain"][0, i]),
             "softened": bool(intents["soften"][0, i]),

@@ -96,42 +96,35 @@ def outcome_sentence(summary: dict[str, Any], scenario) -> str:
     return text + ", and there was no ceasefire."
 
 
-def agreements_summary(scenario, params, state, terms: dict[str, float] | None) -> dict[str, Any]:
-    """summary.json `agreements`: each agreement's fate in run 0 of `state` (the ceasefire only where
-    there is a war to cease)."""
+def agreements_summary(scenario, params, state) -> dict[str, Any]:
+    """summary.json `agreements`: the fate of each agreement in run 0 of `state` (a bare ceasefire only
+    where there is a war to cease). `terms` are the last terms signed, on the agreement's own issues."""
     ids = params.actor_ids
+    agreements = params.agreements
 
     def date(step: int) -> str | None:
         return scenario.time.date_of(step).isoformat() if step >= 0 else None
 
-    def entry(first_step: int, in_force: bool, collapsed: int, breaker: int, agreed_terms: dict | None) -> dict:
-        return {
-            "reached": first_step >= 0,
-            "step": first_step if first_step >= 0 else None,
-            "date": date(first_step),
-            "terms": agreed_terms if first_step >= 0 else None,
-            "held": bool(in_force),
+    result = {}
+    for g, agreement_id in enumerate(agreements.ids):
+        if not params.has_battlefield and agreements.stops_fighting[g] and not agreements.issues[g].any():
+            continue
+        first, collapsed, breaker = (int(a[0, g]) for a in (state.signed_first, state.fell_first, state.fell_by))
+        terms = {
+            issue: float(state.terms[0, g, k]) for k, issue in enumerate(params.issue_ids) if agreements.issues[g, k]
+        }
+        result[agreement_id] = {
+            "name": agreements.names[g],
+            "reached": first >= 0,
+            "step": first if first >= 0 else None,
+            "date": date(first),
+            "last_signed_step": int(state.signed_last[0, g]) if first >= 0 else None,
+            "terms": terms if first >= 0 else None,
+            "held": bool(state.in_force[0, g]),
             "collapsed_step": collapsed if collapsed >= 0 else None,
             "collapsed_date": date(collapsed),
             "broken_by": ids[breaker] if breaker >= 0 else None,
         }
-
-    result = {}
-    if params.has_battlefield:
-        result["ceasefire"] = entry(
-            int(state.ceasefire_signed_step[0]),
-            state.ceasefire[0],
-            int(state.collapsed_step[0]),
-            int(state.broken_by[0]),
-            {},
-        )
-    result["settlement"] = entry(
-        int(state.settlement_first_step[0]),
-        state.deal[0],
-        int(state.settlement_collapsed_step[0]),
-        int(state.settlement_broken_by[0]),
-        terms,
-    )
     return result
 
 
@@ -218,7 +211,7 @@ def build_result(loaded: LoadedScenario, model: NegotiationModel) -> RunResult:
             for i, i_id in enumerate(ids)
         },
     }
-    summary["agreements"] = agreements_summary(scenario, params, state, summary["deal"]["position"])
+    summary["agreements"] = agreements_summary(scenario, params, state)
     summary["outcome"] = outcome_sentence(summary, scenario)
     timeseries = _timeseries(model)
     marks = [(event.step, scenario.time.date_of(event.step).isoformat(), event.label) for event in params.events]
@@ -229,20 +222,20 @@ def build_result(loaded: LoadedScenario, model: NegotiationModel) -> RunResult:
     return RunResult(loaded=loaded, seed=model.seed, summary=summary, timeseries=timeseries, event_marks=sorted(marks))
 
 
-def agreement_events(ceasefire: pd.Series, settlement: pd.Series, breach_probability: pd.Series) -> pd.DataFrame:
+def agreement_events(in_force: pd.DataFrame, breach_probability: pd.DataFrame) -> pd.DataFrame:
     """Per step and agreement: signed (in force at the end of the step, not at the end of the one before),
-    violated (some bound party would gain by breaking it: a positive probability that it falls) and
-    collapsed (in force at the end of the step before, not at the end of this one). `ceasefire` and
-    `settlement` say whether each was in force at the end of each step; a ceasefire in force from the
-    start counts as signed in step 0. An agreement that falls and is signed again within one step shows
-    neither."""
+    violated (in force at the end of the step before, and some bound party would gain by breaking it: a
+    positive probability that it falls) and collapsed (in force at the end of the step before, not at the
+    end of this one). Both frames have one column per agreement id; an agreement in force from the start
+    counts as signed in step 0, and one that falls and is signed again within one step shows neither."""
     frame = {}
-    for name, in_force in (("ceasefire", ceasefire.astype(bool)), ("settlement", settlement.astype(bool))):
-        before = in_force.shift(1, fill_value=False)
-        frame[f"{name}_signed"] = in_force & ~before
-        frame[f"{name}_collapsed"] = before & ~in_force
-    frame["ceasefire_violated"] = ceasefire.astype(bool).shift(1, fill_value=False) & (breach_probability > 0)
-    return pd.DataFrame(frame, index=ceasefire.index)
+    for name in in_force.columns:
+        now = in_force[name].astype(bool)
+        before = now.shift(1, fill_value=False)
+        frame[f"{name}_signed"] = now & ~before
+        frame[f"{name}_collapsed"] = before & ~now
+        frame[f"{name}_violated"] = before & (breach_probability[name] > 0)
+    return pd.DataFrame(frame, index=in_force.index)
 
 
 def _timeseries(model: NegotiationModel) -> pd.DataFrame:
@@ -250,7 +243,10 @@ def _timeseries(model: NegotiationModel) -> pd.DataFrame:
     agents = model.datacollector.get_agent_vars_dataframe().reset_index()
     steps = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     steps = steps.rename(columns={"step_index": "step"})
-    steps = steps.join(agreement_events(steps["ceasefire"], steps["deal"], steps["collapse_probability"]))
+    ids = model.params.agreements.ids
+    in_force = pd.DataFrame({g: steps.pop(f"{g}_in_force") for g in ids})
+    breach = pd.DataFrame({g: steps.pop(f"{g}_breach_probability") for g in ids})
+    steps = steps.join(agreement_events(in_force, breach))
     agents["step"] = agents["Step"].astype(int) - 1
     agents = agents.drop(columns=["Step", "AgentID"])
     table = agents.merge(steps, on="step", how="left")

@@ -125,13 +125,20 @@ def outcome_columns(scenario: Scenario) -> list[tuple[str, pa.DataType]]:
         ("ceasefire_held_steps", pa.int64()),
         ("ceasefire_collapsed_step", pa.int64()),
         ("ceasefire_at_end", pa.bool_()),
-        ("ceasefire_signed_step", pa.int64()),
-        ("settlement_first_step", pa.int64()),
-        ("settlement_at_end", pa.bool_()),
-        ("settlement_collapsed_step", pa.int64()),
         ("control_end", pa.float64()),
     ]
+    for agreement in agreement_ids(scenario):
+        columns += [
+            (f"agreement_{agreement}_first_step", pa.int64()),
+            (f"agreement_{agreement}_at_end", pa.bool_()),
+            (f"agreement_{agreement}_collapsed_step", pa.int64()),
+        ]
     return columns
+
+
+def agreement_ids(scenario: Scenario) -> list[str]:
+    """The ids of the scenario's agreements (its own, or the default ceasefire and settlement)."""
+    return list(scenario.agreements) if scenario.agreements else ["ceasefire", "settlement"]
 
 
 def band_series(scenario: Scenario) -> dict[str, tuple[float, float, int]]:
@@ -156,7 +163,8 @@ def simulate_chunk(spec: ChunkSpec, first_run: int, seeds: NDArray[np.int64], in
     state = engine.initial_state(params)
     steps = params.steps
     # Each run's random numbers come from its own generator, exactly as in the Mesa model.
-    draws = np.stack([engine.draw_noise(np.random.default_rng(int(seed)), steps) for seed in seeds], axis=1)
+    extra = engine.agreement_draws(params)
+    draws = np.stack([engine.draw_noise(np.random.default_rng(int(seed)), steps, extra) for seed in seeds], axis=1)
     series: dict[str, list[Array]] = {}
     seen = None
     for step in range(steps):
@@ -201,11 +209,11 @@ def _outcomes(params: Params, state: engine.State, last: engine.Assessment | Non
     columns["ceasefire_held_steps"] = state.held_steps.copy()
     columns["ceasefire_collapsed_step"] = state.collapsed_step.copy()
     columns["ceasefire_at_end"] = state.ceasefire.copy()
-    columns["ceasefire_signed_step"] = state.ceasefire_signed_step.copy()
-    columns["settlement_first_step"] = state.settlement_first_step.copy()
-    columns["settlement_at_end"] = state.deal.copy()
-    columns["settlement_collapsed_step"] = state.settlement_collapsed_step.copy()
     columns["control_end"] = state.control.copy() if params.has_battlefield else np.full(params.runs, np.nan)
+    for g, agreement in enumerate(params.agreements.ids):
+        columns[f"agreement_{agreement}_first_step"] = state.signed_first[:, g].copy()
+        columns[f"agreement_{agreement}_at_end"] = state.in_force[:, g].copy()
+        columns[f"agreement_{agreement}_collapsed_step"] = state.fell_first[:, g].copy()
     return columns
 
 

@@ -31,7 +31,7 @@ from sim.runs.batch import (
     support_ends,
 )
 from sim.runs.statistics import describe_values, survival_curve, wilson_interval
-from sim.scenario.params import field_target, params_from_scenario
+from sim.scenario.params import compile_agreements, field_target, params_from_scenario
 from sim.scenario.schema import Scenario
 
 Array = NDArray[np.float64]
@@ -213,15 +213,14 @@ def agreements_summary(table: pa.Table, scenario: Scenario, runs: int) -> dict[s
     """Per agreement: reached, held to the end and collapsed within 4 weeks of its signing, each with a
     Wilson 95% interval, and the weeks from signing to collapse over the runs where it collapsed."""
     weeks_per_step = scenario.time.step_days / 7.0
-    columns = {"ceasefire": ("ceasefire_signed_step", "ceasefire_at_end", "ceasefire_collapsed_step")}
-    if scenario.battlefield is None:
-        columns = {}
-    columns["settlement"] = ("settlement_first_step", "settlement_at_end", "settlement_collapsed_step")
+    agreements = compile_agreements(scenario)
     result = {}
-    for name, (signed_column, end_column, collapsed_column) in columns.items():
-        signed = np.nan_to_num(_column(table, signed_column), nan=-1.0)
-        collapsed = np.nan_to_num(_column(table, collapsed_column), nan=-1.0)
-        at_end = table.column(end_column).to_numpy(zero_copy_only=False).astype(bool)
+    for g, name in enumerate(agreements.ids):
+        if scenario.battlefield is None and agreements.stops_fighting[g] and not agreements.issues[g].any():
+            continue  # a bare ceasefire means nothing without a war
+        signed = np.nan_to_num(_column(table, f"agreement_{name}_first_step"), nan=-1.0)
+        collapsed = np.nan_to_num(_column(table, f"agreement_{name}_collapsed_step"), nan=-1.0)
+        at_end = table.column(f"agreement_{name}_at_end").to_numpy(zero_copy_only=False).astype(bool)
         reached = signed >= 0
         fell = reached & (collapsed >= signed) & (collapsed >= 0)
         weeks = np.where(fell, (collapsed - signed) * weeks_per_step, np.nan)

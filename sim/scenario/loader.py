@@ -739,7 +739,8 @@ def check_references(scenario: Scenario, locations: dict[FieldPath, Location], f
                 f"min_demand ({actor.min_demand}) is above demand ({actor.demand})",
                 "softening lowers demand down to min_demand.",
             )
-    if not any(actor.consent_required for actor in scenario.actors.values()):
+    _check_agreements(scenario, locations, file, need_issue)
+    if not scenario.agreements and not any(actor.consent_required for actor in scenario.actors.values()):
         raise _error_at(
             locations,
             ("actors",),
@@ -763,6 +764,16 @@ def check_references(scenario: Scenario, locations: dict[FieldPath, Location], f
     option_names = set(type(next(iter(scenario.actors.values())).options).model_fields)
     for event_id, event in scenario.events.items():
         base = ("events", event_id)
+        if event.agreement is not None and event.action != "start_ceasefire":
+            raise _error_at(
+                locations,
+                (*base, "agreement"),
+                file,
+                f"`agreement` is only read by start_ceasefire, not by '{event.action}'",
+                "remove it.",
+            )
+        if event.action == "start_ceasefire":
+            _check_started_agreement(scenario, event.agreement, (*base, "agreement"), locations, file)
         if event.actor is None and event.action != "start_ceasefire":
             raise _error_at(locations, base, file, f"action '{event.action}' needs an actor", "add `actor: <id>`.")
         if event.actor is not None and event.actor not in actors:
@@ -818,6 +829,111 @@ def check_references(scenario: Scenario, locations: dict[FieldPath, Location], f
         for event in scenario.events.values()
     ):
         raise _error_at(locations, ("events",), file, "battlefield events need a `battlefield:` section")
+
+
+def _check_agreements(scenario: Scenario, locations: dict[FieldPath, Location], file: str, need_issue: Any) -> None:
+    """The `agreements:` section: known issues (each in one agreement at most), actors and agreements;
+    someone to sign each; talks that open inside the scenario."""
+    if not scenario.agreements:
+        return
+    actors, ids = set(scenario.actors), set(scenario.agreements)
+    if scenario.battlefield is not None and scenario.battlefield.ceasefire:
+        raise _error_at(
+            locations,
+            ("battlefield", "ceasefire"),
+            file,
+            "battlefield.ceasefire is set while the scenario defines its own agreements",
+            "remove it and write `in_force_at_start: true` on the agreement in force at the start.",
+        )
+    owner: dict[str, str] = {}
+    for agreement_id, agreement in scenario.agreements.items():
+        base = ("agreements", agreement_id)
+        for index, issue in enumerate(agreement.issues):
+            need_issue(issue, (*base, "issues", index))
+            if issue in owner:
+                raise _error_at(
+                    locations,
+                    (*base, "issues", index),
+                    file,
+                    f"issue {shown(issue)} is already covered by agreement {shown(owner[issue])}",
+                    "an issue belongs to one agreement at most; move it or merge the agreements.",
+                )
+            owner[issue] = agreement_id
+        for key in ("consent", "bound"):
+            for index, actor_id in enumerate(getattr(agreement, key) or []):
+                if actor_id not in actors:
+                    raise _error_at(
+                        locations,
+                        (*base, key, index),
+                        file,
+                        f"unknown actor {shown(actor_id)}",
+                        f"actors defined: {listing(actors)}.",
+                    )
+        signers = agreement.consent
+        if signers is None and not any(actor.consent_required for actor in scenario.actors.values()):
+            raise _error_at(
+                locations,
+                base,
+                file,
+                f"nobody must sign agreement {shown(agreement_id)}: it has no `consent` list and no actor has "
+                "consent_required: true",
+                "add `consent: [<actor ids>]`.",
+            )
+        if signers is not None and not signers:
+            raise _error_at(locations, (*base, "consent"), file, "an agreement needs at least one party to sign it")
+        for index, other in enumerate(agreement.includes):
+            if other not in ids or other == agreement_id:
+                raise _error_at(
+                    locations,
+                    (*base, "includes", index),
+                    file,
+                    f"unknown agreement {shown(other)}" if other not in ids else "an agreement cannot include itself",
+                    f"agreements defined: {listing(ids)}.",
+                )
+        talks = agreement.talks_start
+        if talks is not None and not 0 <= scenario.time.first_step_from(talks) < scenario.time.steps:
+            raise _error_at(
+                locations,
+                (*base, "talks_start"),
+                file,
+                f"talks_start {talks} is outside the scenario ({scenario.time.start} to {scenario.time.end}, "
+                f"steps 0 to {scenario.time.steps - 1})",
+            )
+
+
+def _check_started_agreement(
+    scenario: Scenario, agreement: str | None, path: FieldPath, locations: dict[FieldPath, Location], file: str
+) -> None:
+    """A start_ceasefire event begins a known agreement, by default the first bare ceasefire."""
+    if not scenario.agreements:
+        if agreement is not None and agreement != "ceasefire":
+            raise _error_at(
+                locations,
+                path,
+                file,
+                f"unknown agreement {shown(agreement)}",
+                "without an `agreements:` section the only agreement an event can begin is `ceasefire`.",
+            )
+        return
+    if agreement is None:
+        if not any(g.stops_fighting and not g.issues for g in scenario.agreements.values()):
+            raise _error_at(
+                locations,
+                path[:-1],
+                file,
+                "start_ceasefire names no agreement and the scenario has no bare ceasefire (an agreement "
+                "that stops the fighting and has no issues)",
+                f"add `agreement: <id>`; agreements defined: {listing(set(scenario.agreements))}.",
+            )
+        return
+    if agreement not in scenario.agreements:
+        raise _error_at(
+            locations,
+            path,
+            file,
+            f"unknown agreement {shown(agreement)}",
+            f"agreements defined: {listing(set(scenario.agreements))}.",
+        )
 
 
 def load_scenario(path: str | Path) -> LoadedScenario:

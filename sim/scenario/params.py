@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.mechanisms.utility import normalise_salience, utility
-from sim.scenario.schema import Options, Scenario
+from sim.scenario.schema import Agreement, Options, Scenario
 
 Array = NDArray[np.float64]
 
@@ -74,6 +74,97 @@ class CompiledEvent:
     redeploy_days: float | None
     option: int  # index into OPTION_NAMES, -1 if none
     label: str
+    agreement: int = -1  # start_ceasefire: index of the agreement it begins
+
+
+@dataclass(frozen=True)
+class Agreements:
+    """The scenario's agreements as arrays (G agreements, K issues, A actors); see `schema.Agreement`."""
+
+    ids: tuple[str, ...]
+    names: tuple[str, ...]
+    issues: NDArray[np.bool_]  # (G, K) issues each sets
+    free: NDArray[np.bool_]  # (G, K) issues each can bargain over: its issues no consenting party refuses to link
+    consent: NDArray[np.bool_]  # (G, A) who must sign it
+    bound: NDArray[np.bool_]  # (G, A) who it binds
+    stops_fighting: NDArray[np.bool_]  # (G,)
+    at_start: NDArray[np.bool_]  # (G,) in force before step 0
+    includes: NDArray[np.bool_]  # (G, G) row g signs column h with it (diagonal true); g falls when h falls
+    talks_start_step: NDArray[np.int64]  # (G,)
+    settlement: int  # the agreement that summary.json's `deal` describes
+    default_ceasefire: int  # the agreement a start_ceasefire event without `agreement:` begins, -1 if none
+
+    @property
+    def negotiable(self) -> NDArray[np.bool_]:
+        """(G,) agreements with something to bargain over."""
+        return self.free.any(axis=-1)
+
+    @property
+    def count(self) -> int:
+        return len(self.ids)
+
+
+def default_agreements(scenario: Scenario) -> dict[str, Agreement]:
+    """The two agreements of a scenario without an `agreements:` section (the model before agreements
+    could be defined): a bare ceasefire, in force at the start if `battlefield.ceasefire`, and a settlement
+    over every issue that includes it."""
+    at_start = bool(scenario.battlefield.ceasefire) if scenario.battlefield else False
+    return {
+        "ceasefire": Agreement(name="ceasefire", stops_fighting=True, in_force_at_start=at_start),
+        "settlement": Agreement(
+            name="settlement", issues=list(scenario.issues), stops_fighting=True, includes=["ceasefire"]
+        ),
+    }
+
+
+def compile_agreements(scenario: Scenario) -> Agreements:
+    """The agreements of a validated scenario (its own, or the default two) as arrays."""
+    defined = scenario.agreements or default_agreements(scenario)
+    ids = tuple(defined)
+    actor_ids, issue_ids = tuple(scenario.actors), tuple(scenario.issues)
+    actors = [scenario.actors[a] for a in actor_ids]
+    everyone = [a.consent_required for a in actors]
+
+    def mask(names: list[str] | None, universe: tuple[str, ...], default: list[bool]) -> list[bool]:
+        return default if names is None else [name in names for name in universe]
+
+    consent = np.array([mask(g.consent, actor_ids, everyone) for g in defined.values()], dtype=bool)
+    bound = np.array([mask(g.bound, actor_ids, [True] * len(actors)) for g in defined.values()], dtype=bool)
+    issues = np.array([mask(g.issues, issue_ids, []) for g in defined.values()], dtype=bool).reshape(
+        len(ids), len(issue_ids)
+    )
+    refused = np.array([[k in a.linkage_refused for k in issue_ids] for a in actors], dtype=bool)
+    # An issue is off the table for an agreement when any party whose consent it needs refuses to link it.
+    free = issues & ~((consent.astype(np.int64) @ refused.astype(np.int64)) > 0)
+    includes = np.eye(len(ids), dtype=bool)
+    for g, agreement in enumerate(defined.values()):
+        for other in agreement.includes:
+            includes[g, ids.index(other)] = True
+    stops = np.array([g.stops_fighting for g in defined.values()], dtype=bool)
+    talks = [scenario.time.talks_start if g.talks_start is None else g.talks_start for g in defined.values()]
+    bare_ceasefires = [g for g in range(len(ids)) if stops[g] and not issues[g].any()]
+    negotiable = [g for g in range(len(ids)) if free[g].any()]
+    settlement = (
+        ids.index("settlement")
+        if "settlement" in ids
+        else max(negotiable or range(len(ids)), key=lambda g: (issues[g].sum(), -g))
+    )
+    return Agreements(
+        ids=ids,
+        names=tuple(g.name or agreement_id.replace("_", " ") for agreement_id, g in defined.items()),
+        issues=issues,
+        free=free,
+        consent=consent,
+        bound=bound,
+        stops_fighting=stops,
+        at_start=np.array([g.in_force_at_start for g in defined.values()], dtype=bool),
+        includes=includes,
+        talks_start_step=np.array(
+            [0 if at is None else scenario.time.first_step_from(at) for at in talks], dtype=np.int64
+        ),
+        settlement=settlement,
+        default_ceasefire=bare_ceasefires[0] if bare_ceasefires else -1,
+    )
 
 
 @dataclass
@@ -87,12 +178,12 @@ class Params:
     talks_start_step: int
     start: dt.date
     has_battlefield: bool
-    ceasefire_at_start: bool
+    agreements: Agreements
     government_side: Array  # (A,) 1.0 where the actor fights for the government side
     opposition_side: Array  # (A,)
-    required: NDArray[np.bool_]  # (A,)
+    required: NDArray[np.bool_]  # (A,) must consent to some agreement
     patron: NDArray[np.int64]  # (A,) index of the patron who can embargo the actor, -1 if none
-    free_issues: NDArray[np.bool_]  # (K,) issues every required actor agrees to bargain over
+    free_issues: NDArray[np.bool_]  # (K,) issues some agreement can bargain over
     options: NDArray[np.bool_]  # (N, A, O)
     events: tuple[CompiledEvent, ...]
     ideal: Array
@@ -149,9 +240,7 @@ def params_from_scenario(scenario: Scenario, runs: int = 1) -> Params:
     opposition_victory = per_run(
         [battle.opposition_victory[k] if battle else scenario.issues[k].status_quo for k in issue_ids]
     )
-    required = np.array([a.consent_required for a in actors])
-    refused = {issue for a in actors if a.consent_required for issue in a.linkage_refused}
-    free_issues = np.array([k not in refused for k in issue_ids])
+    agreements = compile_agreements(scenario)
     options = np.broadcast_to(
         np.array([[getattr(a.options, name) for name in OPTION_NAMES] for a in actors]),
         (runs, n_actors, len(OPTION_NAMES)),
@@ -174,6 +263,11 @@ def params_from_scenario(scenario: Scenario, runs: int = 1) -> Params:
             redeploy_days=event.redeploy_days,
             option=OPTION_NAMES.index(event.option) if event.option in OPTION_NAMES else -1,
             label=event.label or event_id.replace("_", " "),
+            agreement=(
+                agreements.ids.index(event.agreement)
+                if event.agreement is not None
+                else (agreements.default_ceasefire if event.action == "start_ceasefire" else -1)
+            ),
         )
         for event_id, event in sorted(
             scenario.events.items(), key=lambda item: (scenario.time.step_containing(item[1].at), item[0])
@@ -189,12 +283,12 @@ def params_from_scenario(scenario: Scenario, runs: int = 1) -> Params:
         step_days=scenario.time.step_days,
         start=scenario.time.start,
         has_battlefield=battle is not None,
-        ceasefire_at_start=bool(battle.ceasefire) if battle else False,
+        agreements=agreements,
         government_side=np.array([1.0 if a.side == "government" else 0.0 for a in actors]),
         opposition_side=np.array([1.0 if a.side == "opposition" else 0.0 for a in actors]),
-        required=required,
+        required=agreements.consent.any(axis=0),
         patron=np.array([index[a.patron] if a.patron else -1 for a in actors], dtype=np.int64),
-        free_issues=free_issues,
+        free_issues=agreements.free.any(axis=0),
         options=options,
         events=events,
         ideal=ideal,

@@ -210,6 +210,40 @@ class Battlefield(StrictModel):
     opposition_victory: dict[str, Unit] = Field(description="Outcome on each issue if the opposition side wins.")
 
 
+class Agreement(StrictModel):
+    """An agreement over part of the issue space: who must sign it, who it binds, what it settles."""
+
+    name: str = Field("", description="Display name (the id, with spaces, if empty).")
+    issues: list[str] = Field(
+        default_factory=list,
+        description="Issues whose terms it sets. An agreement without issues (a bare ceasefire) cannot be "
+        "negotiated: it is in force at the start or begun by a start_ceasefire event. An issue belongs to "
+        "at most one agreement.",
+    )
+    consent: list[str] | None = Field(
+        None, description="Actors who must sign it; by default the actors with consent_required: true."
+    )
+    bound: list[str] | None = Field(
+        None,
+        description="Actors it binds, who may break it (only those whose `spoil` option is on can); by "
+        "default every actor.",
+    )
+    stops_fighting: bool = Field(
+        False,
+        description="While in force the parties do not fight (intensity falls to ceasefire_intensity); "
+        "breaking it restarts the war, and every agreement that stops the fighting falls with it.",
+    )
+    in_force_at_start: bool = Field(False, description="Signed before step 0.")
+    includes: list[str] = Field(
+        default_factory=list,
+        description="Agreements signed together with this one (a settlement includes a ceasefire); this one "
+        "falls when any of them falls.",
+    )
+    talks_start: dt.date | int | None = Field(
+        None, description="Date (or step) from which it can be concluded; by default time.talks_start."
+    )
+
+
 Action = Literal[
     "withdraw_air",
     "return_forces",
@@ -234,6 +268,11 @@ class Event(StrictModel):
     fraction: Unit = Field(1.0, description="Share of force concerned (withdraw_air, return_forces, escalate).")
     redeploy_days: NonNegative | None = Field(None, le=3650.0, description="withdraw_air: days to return.")
     option: str | None = Field(None, description="enable_option/disable_option: which option.")
+    agreement: str | None = Field(
+        None,
+        description="start_ceasefire: which agreement begins (by default the first agreement that stops the "
+        "fighting and has no issues).",
+    )
     label: str = Field("", description="Text shown on time axes of the report.")
 
 
@@ -262,6 +301,12 @@ class Scenario(StrictModel):
     issues: dict[str, Issue] = Field(min_length=1)
     actors: dict[str, Actor] = Field(min_length=2)
     battlefield: Battlefield | None = None
+    agreements: dict[str, Agreement] = Field(
+        default_factory=dict,
+        description="The agreements that can be reached. Without this section there are two: `ceasefire` "
+        "(no issues, stops the fighting, in force at the start when battlefield.ceasefire is true) and "
+        "`settlement` (every issue, stops the fighting, includes the ceasefire).",
+    )
     events: dict[str, Event] = Field(default_factory=dict)
     uncertain: dict[str, Distribution] = Field(default_factory=dict)
 
