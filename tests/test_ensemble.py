@@ -90,7 +90,7 @@ def test_batch_member_equals_the_single_mesa_run_with_its_seed(path: Path, runs:
     for field_path, values in inputs.items():
         set_field(params, field_path, values)
     state = engine.initial_state(params)
-    draws = np.stack([engine.draw_noise(np.random.default_rng(int(s)), params.steps) for s in seeds], axis=1)
+    draws = np.stack([engine.draw_noise(np.random.default_rng(int(s)), params) for s in seeds], axis=1)
 
     models = []
     for i in range(runs):
@@ -465,9 +465,7 @@ def test_skipping_the_inducement_measure_changes_nothing_else() -> None:
         for field_path, values in plan.batch.inputs.items():
             set_field(params, field_path, values)
         state = engine.initial_state(params)
-        draws = np.stack(
-            [engine.draw_noise(np.random.default_rng(int(s)), params.steps) for s in plan.batch.seeds], axis=1
-        )
+        draws = np.stack([engine.draw_noise(np.random.default_rng(int(s)), params) for s in plan.batch.seeds], axis=1)
         steps = [engine.advance(params, state, t, draws[t], measure_inducement=measure) for t in range(params.steps)]
         runs.append((steps, state))
     (full, full_state), (lean, lean_state) = runs

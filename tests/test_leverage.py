@@ -423,7 +423,7 @@ def test_inducement_equals_the_plain_evaluation_bit_for_bit(problem: tuple[np.nd
 def first_assessment(document: dict) -> tuple[engine.Assessment, tuple[str, ...]]:
     params = params_from_scenario(scenario_from_mapping(document))
     state = engine.initial_state(params)
-    draws = engine.draw_noise(np.random.default_rng(0), params.steps)
+    draws = engine.draw_noise(np.random.default_rng(0), params)
     seen, _ = engine.observe(params, state, 0, draws[0][None, :])
     return seen, params.actor_ids
 

@@ -60,7 +60,7 @@ def test_each_file_loads_asks_a_question_and_points_editors_to_the_schema(path: 
 def test_each_file_runs(path: Path) -> None:
     params = params_from_scenario(load_scenario(path).scenario)
     state = engine.initial_state(params)
-    draws = engine.draw_noise(np.random.default_rng(0), params.steps)[None]
+    draws = engine.draw_noise(np.random.default_rng(0), params)[None]
     for step in range(params.steps):
         engine.advance(params, state, step, draws[:, step])
     assert np.isfinite(state.control).all()

@@ -93,7 +93,7 @@ def run_seeds(scenario: Scenario) -> Runs:
     """Every seed of SEEDS as one batch; draws as the Mesa model makes them (one generator per seed)."""
     params = params_from_scenario(scenario, runs=len(SEEDS))
     state = engine.initial_state(params)
-    draws = np.stack([engine.draw_noise(np.random.default_rng(seed), params.steps) for seed in SEEDS])
+    draws = np.stack([engine.draw_noise(np.random.default_rng(seed), params) for seed in SEEDS])
     records: dict[str, list[Array]] = {name: [] for name in RECORDED}
     for step in range(params.steps):
         seen, intents, outcome, _ = engine.advance(params, state, step, draws[:, step])

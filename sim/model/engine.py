@@ -30,18 +30,20 @@ OPTION = {name: index for index, name in enumerate(OPTION_NAMES)}
 PER_RUN = "per_run"  # State field metadata: False for the fields that hold one value for all runs
 
 
-def draw_noise(rng: np.random.Generator, steps: int, agreements: int = 0) -> Array:
-    """All random numbers a run needs, drawn at once from its own generator: (steps, 2 + agreements).
+def draw_noise(rng: np.random.Generator, params: Params) -> Array:
+    """All random numbers a run of `params` needs, drawn at once from its own generator:
+    (steps, 2 + extra), extra = `agreement_draws(params)`.
 
     Column 0 is a standard normal (battlefield), column 1 a uniform (whether the fighting restarts),
     and, for a scenario with agreements that do not stop the fighting, column 2 + g a uniform for
     whether agreement g is broken. Drawing them up front keeps a run's stream independent of what the
     run does; the extra columns are drawn last, so columns 0 and 1 do not depend on them.
     """
+    steps, extra = params.steps, agreement_draws(params)
     shocks = rng.standard_normal(steps)
     uniforms = rng.random(steps)
-    extra = rng.random((steps, agreements)) if agreements else np.empty((steps, 0))
-    return np.column_stack([shocks, uniforms, extra])
+    others = rng.random((steps, extra)) if extra else np.empty((steps, 0))
+    return np.column_stack([shocks, uniforms, others])
 
 
 def agreement_draws(params: Params) -> int:

@@ -54,7 +54,7 @@ class NegotiationModel(Model):
         self.seed = seed
         self.spec = scenario  # Mesa 3.5 reserves `Model.scenario`
         self.params = params if params is not None else params_from_scenario(scenario)
-        self.draws = engine.draw_noise(self.rng, self.params.steps, engine.agreement_draws(self.params))
+        self.draws = engine.draw_noise(self.rng, self.params)
         self.state = engine.initial_state(self.params)
         self.seen: engine.Assessment | None = None
         self.intents: dict[str, np.ndarray] = {}

@@ -223,15 +223,17 @@ def build_result(loaded: LoadedScenario, model: NegotiationModel) -> RunResult:
 
 
 def agreement_events(in_force: pd.DataFrame, breach_probability: pd.DataFrame) -> pd.DataFrame:
-    """Per step and agreement: signed (in force at the end of the step, not at the end of the one before),
-    violated (in force at the end of the step before, and some bound party would gain by breaking it: a
-    positive probability that it falls) and collapsed (in force at the end of the step before, not at the
-    end of this one). Both frames have one column per agreement id; an agreement in force from the start
-    counts as signed in step 0, and one that falls and is signed again within one step shows neither."""
+    """Per step and agreement: in force (at the end of the step); signed (in force at the end of the
+    step, not at the end of the one before); violated (in force at the end of the step before, and some
+    bound party would gain by breaking it: a positive probability that it falls); collapsed (in force at
+    the end of the step before, not at the end of this one). Both frames have one column per agreement
+    id; an agreement in force from the start counts as signed in step 0, and one that falls and is
+    signed again within one step shows neither."""
     frame = {}
     for name in in_force.columns:
         now = in_force[name].astype(bool)
         before = now.shift(1, fill_value=False)
+        frame[f"{name}_in_force"] = now
         frame[f"{name}_signed"] = now & ~before
         frame[f"{name}_collapsed"] = before & ~now
         frame[f"{name}_violated"] = before & (breach_probability[name] > 0)

@@ -163,8 +163,7 @@ def simulate_chunk(spec: ChunkSpec, first_run: int, seeds: NDArray[np.int64], in
     state = engine.initial_state(params)
     steps = params.steps
     # Each run's random numbers come from its own generator, exactly as in the Mesa model.
-    extra = engine.agreement_draws(params)
-    draws = np.stack([engine.draw_noise(np.random.default_rng(int(seed)), steps, extra) for seed in seeds], axis=1)
+    draws = np.stack([engine.draw_noise(np.random.default_rng(int(seed)), params) for seed in seeds], axis=1)
     series: dict[str, list[Array]] = {}
     seen = None
     for step in range(steps):
