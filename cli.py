@@ -5,8 +5,13 @@ Run `python cli.py --help`, or `negotiation-sim --help` once installed.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import sys
+import threading
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -36,13 +41,83 @@ ScenarioArg = Annotated[
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")]
 
 
+def safe(text: object) -> str:
+    """`text` as Rich markup that prints exactly as written, with nothing in it able to drive the terminal.
+
+    Scenario text (names, descriptions, ids, outcome sentences) and paths are the user's: control and
+    escape sequences (colours, OSC 8 links, clearing the screen), bidi overrides and zero-width characters
+    are shown as escapes (`\\x1b`, `\\u202e`) by the same function as in error messages, and brackets are
+    escaped so that "[bold]" stays text.
+    """
+    from rich.markup import escape
+
+    from sim.scenario.loader import printable
+
+    return escape(printable(str(text)))
+
+
 def fail(message: str, code: int = 2) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    """Print `message` (plain text, made `safe` here) as one error paragraph and exit with `code`."""
+    err.print(f"[bold red]error:[/] {safe(message)}", highlight=False, markup=True, soft_wrap=True)
     raise typer.Exit(code)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where Ctrl-C raises KeyboardInterrupt, so that every clean-up written for
+    Ctrl-C (staging folders, worker processes) runs for them too."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+TERMINATING = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+def _raise_terminated(signum: int, _frame: object) -> None:
+    raise Terminated(signum)
+
+
+@contextlib.contextmanager
+def _terminations_as_interrupts() -> Iterator[None]:
+    """SIGTERM (sent by `timeout`, systemd, CI) and SIGHUP (a closed terminal) stop the command like Ctrl-C.
+
+    By default they end the process at once: a staging folder and its half-written Parquet file stay
+    behind, and worker processes' semaphores leak. The handlers are put back afterwards (a test may call
+    a command in-process). Only the main thread can set handlers; elsewhere nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, _raise_terminated) for signum in TERMINATING}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+
+
+@contextlib.contextmanager
+def _skipped_files_as_warnings() -> Iterator[None]:
+    """Print each file skipped while reading back a folder we write into as one `warning:` line."""
+    from sim.outputs import SkippedFile
+
+    with warnings.catch_warnings():
+        shown = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None) -> None:
+            if issubclass(category, SkippedFile):
+                err.print(f"warning: {safe(message)}", highlight=False, soft_wrap=True)
+            else:
+                shown(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        yield
+
+
 def guarded(debug: bool, action):
-    """Run `action`; a bad scenario exits 2, an output problem 1, Ctrl-C 130, each with one message.
+    """Run `action`; a bad scenario exits 2, an output problem 1, an interruption 128 + the signal's number
+    (Ctrl-C 130, SIGHUP 129, SIGTERM 143), each with one message.
 
     With `debug`, the traceback is printed first. Any other exception is a bug: a one-line
     message and exit code 1 (its traceback with `debug`).
@@ -53,27 +128,28 @@ def guarded(debug: bool, action):
     from sim.scenario.loader import ScenarioError
 
     try:
-        return action()
+        with _terminations_as_interrupts(), _skipped_files_as_warnings():
+            return action()
     except ScenarioError as error:
         _traceback_if(debug)
-        fail(_escape_markup(error.render()))
+        fail(error.render())
     except OutputError as error:
         _traceback_if(debug)
-        fail(_escape_markup(str(error)), code=1)
-    except KeyboardInterrupt:
+        fail(str(error), code=1)
+    except KeyboardInterrupt as error:
         _traceback_if(debug)
-        err.print("interrupted: nothing was written.")
-        raise typer.Exit(130) from None
+        signum = getattr(error, "signum", signal.SIGINT)
+        by = "" if signum == signal.SIGINT else f" by {signal.Signals(signum).name}"
+        err.print(f"interrupted{by}: nothing was written.")
+        raise typer.Exit(128 + signum) from None
     except (typer.Exit, click.exceptions.Exit, click.exceptions.ClickException, click.exceptions.Abort):
         raise
     except Exception as error:
         if debug:
             raise
         fail(
-            _escape_markup(
-                f"internal error ({type(error).__name__}: {error}). This is a bug; "
-                "run again with --debug to see where it happened."
-            ),
+            f"internal error ({type(error).__name__}: {error}). This is a bug; "
+            "run again with --debug to see where it happened.",
             code=1,
         )
 
@@ -83,12 +159,6 @@ def _traceback_if(debug: bool) -> None:
         import traceback
 
         traceback.print_exc(file=sys.stderr)
-
-
-def _escape_markup(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
 
 
 def _resolve_scenario(path: Path | None) -> Path:
@@ -101,13 +171,13 @@ def _resolve_scenario(path: Path | None) -> Path:
 
 def _report_written(written: list[Path], outcome: str, folder: Path) -> None:
     """Print the outcome and where the report is; refresh reports/index.html when writing under reports/."""
-    out.print(outcome, highlight=False, markup=False)
-    out.print(f"report: {next(p for p in written if p.name == 'report.html')}", highlight=False, markup=False)
+    out.print(safe(outcome), highlight=False)
+    out.print(f"report: {safe(next(p for p in written if p.name == 'report.html'))}", highlight=False)
     from sim.reports.index import refresh_index
 
     index = refresh_index(folder)
     if index is not None:
-        out.print(f"index: {index}", highlight=False, markup=False)
+        out.print(f"index: {safe(index)}", highlight=False)
 
 
 @app.command()
@@ -134,7 +204,7 @@ def run(
         from sim.api import write_run_outputs  # the model and report libraries load only for a good scenario
         from sim.model.results import run_scenario
 
-        with err.status(f"running {loaded.scenario.name} ...", spinner="dots"):
+        with err.status(f"running {safe(loaded.scenario.name)} ...", spinner="dots"):
             result = run_scenario(loaded, seed=seed)
             written = write_run_outputs(result, folder, force=force)
         _report_written(written, result.summary["outcome"], folder)
@@ -192,14 +262,13 @@ def validate(
         except ScenarioError as error:
             _traceback_if(debug)
             bad += 1
-            err.print(f"[bold red]invalid:[/] {_escape_markup(error.render())}", highlight=False, soft_wrap=True)
+            err.print(f"[bold red]invalid:[/] {safe(error.render())}", highlight=False, soft_wrap=True)
             continue
         scenario = loaded.scenario
         out.print(
-            f"ok: {path} ({scenario.name}: {len(scenario.actors)} actors, {len(scenario.issues)} issues, "
-            f"{scenario.time.steps} {scenario.time.step}s, {len(scenario.events)} events)",
+            f"ok: {safe(path)} ({safe(scenario.name)}: {len(scenario.actors)} actors, {len(scenario.issues)} "
+            f"issues, {scenario.time.steps} {scenario.time.step}s, {len(scenario.events)} events)",
             highlight=False,
-            markup=False,
         )
     if bad:
         raise typer.Exit(2)
@@ -215,12 +284,12 @@ def list_scenarios(
 
     def action() -> None:
         if not folder.is_dir():
-            fail(_escape_markup(f"{folder}: no such folder. Hint: the shipped scenarios are in scenarios/."))
+            fail(f"{folder}: no such folder. Hint: the shipped scenarios are in scenarios/.")
         table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
         table.add_column("file", no_wrap=True, overflow="fold")  # a name cut short cannot be typed back
         table.add_column("what it asks")
         for entry in scenario_entries(folder):
-            table.add_row(_escape_markup(entry.file), _escape_markup(entry.summary))
+            table.add_row(safe(entry.file), safe(entry.summary))
         out.print(table)
 
     guarded(debug, action)
@@ -341,7 +410,7 @@ def _run_many(title: str, runs: int, workers: int, scheduler: str | None, write,
     try:
         opened = open_executor(workers, scheduler)
     except SchedulerError as error:
-        fail(_escape_markup(str(error)), code=1)
+        fail(str(error), code=1)
     with opened as executor:
         columns = (
             TextColumn("{task.description}"),
@@ -357,7 +426,7 @@ def _run_many(title: str, runs: int, workers: int, scheduler: str | None, write,
             try:
                 written = write(executor, lambda done: progress.advance(task, done))
             except SchedulerError as error:
-                fail(_escape_markup(str(error)), code=1)
+                fail(str(error), code=1)
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     _report_written(written, summary["outcome"], folder)
 
@@ -392,7 +461,7 @@ def ensemble(
 
         plan = plan_monte_carlo(loaded, runs, seed)
         for note in plan.notes:
-            err.print(f"note: {_escape_markup(note)}", highlight=False, soft_wrap=True)
+            err.print(f"note: {safe(note)}", highlight=False, soft_wrap=True)
         _run_many(
             f"{runs:,} runs",
             runs,
@@ -440,7 +509,7 @@ def sweep(
         try:
             plan = plan_sweep(loaded, sets, runs, seed)
         except SweepError as error:
-            fail(_escape_markup(str(error)))
+            fail(str(error))
         folder = out_dir if out_dir is not None else REPORTS / f"{path.stem}_sweep"
         check_output_folder(folder, force)
         total = len(plan.points) * runs
@@ -497,7 +566,7 @@ def sensitivity(
         try:
             plan = plan_sensitivity(loaded, method.lower(), samples, seed)
         except SensitivityError as error:
-            fail(_escape_markup(str(error)))
+            fail(str(error))
         folder = out_dir if out_dir is not None else REPORTS / f"{path.stem}_sensitivity"
         check_output_folder(folder, force)
         _run_many(

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.model.results import RunResult, run_scenario
-from sim.outputs import write_json, write_outputs, write_text
+from sim.outputs import csv_text, write_json, write_outputs, write_text
 from sim.runs.comparison import Comparison, compare_scenarios, comparison_data, index_summary, json_ready
 from sim.runs.ensemble import MonteCarlo, ensemble_summary, plan_monte_carlo, read_outcomes
 from sim.runs.sensitivity import SensitivityPlan, plan_sensitivity, simulate_sensitivity
@@ -45,8 +45,9 @@ Progress = Callable[[int], None] | None
 
 
 def timeseries_csv(result: RunResult) -> str:
-    """The time series as CSV text: fixed float format, so the same run gives the same bytes."""
-    return result.timeseries.to_csv(index=False, lineterminator="\n", float_format="%.10g")
+    """The time series as CSV text: fixed float format, so the same run gives the same bytes; text from the
+    scenario (actor ids, event labels) never becomes a spreadsheet formula (`sim.outputs.csv_text`)."""
+    return csv_text(result.timeseries, float_format="%.10g")
 
 
 def write_run_outputs(result: RunResult, folder: Path, force: bool = False) -> list[Path]:

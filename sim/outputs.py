@@ -3,13 +3,19 @@
 Each file is written into a staging folder inside the destination (same file
 system) and then renamed into place with `os.replace`, which is atomic: a
 reader sees the old file or the new one, never half of one. The renames run
-with Ctrl-C held back until the last one is done, so an interrupted run leaves
-either the previous outputs or the new ones, and no staging folder.
+with Ctrl-C (and SIGTERM, SIGHUP) held back until the last one is done, so an
+interrupted run leaves either the previous outputs or the new ones, and no
+staging folder.
 
 A folder is ours when it holds a manifest (`.negotiation-sim.json`) listing the
 files we wrote; re-running into it replaces them. A folder holding anything
 else is refused unless `force` is given (and then only our own file names are
 written; nothing is deleted).
+
+Files read back from such folders (the manifest here, other reports' summaries
+in `sim.reports.index`) go through `read_json_file`: the folder is the user's,
+so what sits under our file name may be a pipe, a device or a huge file.
+CSV text goes through `csv_text`, so no cell of ours is a spreadsheet formula.
 """
 
 from __future__ import annotations
@@ -17,21 +23,36 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
+import stat
 import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
+from itertools import accumulate
 from pathlib import Path
+from typing import Any
 
 MANIFEST = ".negotiation-sim.json"
 STAGING_PREFIX = ".staging-"
 STALE_STAGING_SECONDS = 3600.0  # a staging folder lives for seconds; an older one was left by a killed run
+MAX_MANIFEST_BYTES = 1_000_000  # a manifest lists a handful of file names: under 1 kB
+MAX_JSON_DEPTH = 64  # nesting of lists and objects in a file read back; our summaries need 5
+# Signals that stop a command the way Ctrl-C does (the CLI turns SIGTERM and SIGHUP into KeyboardInterrupt).
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+# A text cell starting with one of these is read as a formula by spreadsheets (OWASP, "CSV injection").
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class OutputError(Exception):
     """An output folder that cannot or must not be written."""
+
+
+class SkippedFile(UserWarning):
+    """A file read back from a folder this tool writes into was not usable and was skipped (see `read_json_file`)."""
 
 
 def _is_staging(entry: Path) -> bool:
@@ -53,33 +74,111 @@ def foreign_files(folder: Path) -> list[str]:
 
 
 def _manifest_files(folder: Path) -> set[str]:
-    try:
-        files = json.loads((folder / MANIFEST).read_text(encoding="utf-8")).get("files", [])
-    except (ValueError, OSError, AttributeError):
-        return set()
+    """The names the manifest lists; none when it is missing, broken or unusable (the folder is then foreign)."""
+    manifest = read_json_file(folder / MANIFEST, MAX_MANIFEST_BYTES)
+    files = manifest.get("files", []) if isinstance(manifest, dict) else []
     return {name for name in files if isinstance(name, str)} if isinstance(files, list) else set()
+
+
+class _UnusableFileError(Exception):
+    """Why a file read back from an output folder was skipped."""
+
+
+def read_json_file(path: Path, max_bytes: int) -> Any:
+    """The JSON value in `path`, a file this tool (probably) wrote into a folder it writes into; None if not usable.
+
+    Such a folder belongs to the user, and anything may sit under our file name: a pipe would block the
+    read forever, a link to /dev/zero would fill memory, a deeply nested file would exhaust the stack. So
+    the file is opened only if it is a regular file (a link is followed) of at most `max_bytes`, its nesting
+    is checked before it is parsed, and a bad one is skipped with a `SkippedFile` warning: it never stops a
+    command. A missing file is None without a warning (a folder without one is normal).
+    """
+    try:
+        text = _read_regular_file(Path(path), max_bytes).decode("utf-8")
+        if _nesting(text) > MAX_JSON_DEPTH:
+            raise _UnusableFileError(f"it is nested more than {MAX_JSON_DEPTH} levels deep")
+        return json.loads(text)
+    except FileNotFoundError:
+        return None
+    except _UnusableFileError as reason:
+        problem = str(reason)
+    except OSError as error:
+        problem = f"it cannot be read ({error.strerror or error})"
+    except (UnicodeDecodeError, ValueError):  # ValueError: not JSON, or a NUL in the path
+        problem = "it is not JSON text"
+    warnings.warn(f"{path}: skipped, {problem}.", SkippedFile, stacklevel=2)
+    return None
+
+
+def _read_regular_file(path: Path, max_bytes: int) -> bytes:
+    """The bytes of `path` if it is a regular file of at most `max_bytes`; a pipe or device is never read.
+
+    The type is checked before opening (opening some devices has effects) and again on the open file (the
+    name may have been swapped in between); O_NONBLOCK keeps the open of a pipe swapped in from blocking.
+    """
+    too_large = _UnusableFileError(f"it is larger than the {max_bytes:,} bytes such a file may have")
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise _UnusableFileError("it is not a regular file (a pipe, device, socket or folder)")
+    if info.st_size > max_bytes:
+        raise too_large
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise _UnusableFileError("it is not a regular file (a pipe, device, socket or folder)")
+        data = handle.read(max_bytes + 1)  # the file may have grown since stat()
+    if len(data) > max_bytes:
+        raise too_large
+    return data
+
+
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def _nesting(text: str) -> int:
+    """How deep lists and objects nest in JSON `text`, counted without parsing it (so without recursion).
+
+    Brackets inside strings do not count; the walk over the brackets runs in C (`accumulate`), so even a
+    file of millions of brackets is measured in well under a second.
+    """
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    return max(accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0)
 
 
 @contextlib.contextmanager
 def interrupts_deferred() -> Iterator[None]:
-    """Hold back Ctrl-C (SIGINT) inside the block and deliver it when the block ends.
+    """Hold back Ctrl-C (SIGINT), SIGTERM and SIGHUP inside the block and deliver the first when it ends.
 
-    Only the main thread can handle signals; elsewhere the block runs unprotected.
+    A signal that arrived is then handled as it would have been without the block: the CLI's handlers
+    raise KeyboardInterrupt, a default action ends the process. Only the main thread can handle signals;
+    elsewhere the block runs unprotected.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     received: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, _frame: received.append(signum))
+    previous = {
+        signum: signal.signal(signum, lambda number, _frame: received.append(number)) for signum in STOP_SIGNALS
+    }
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
         if received:
-            if previous is signal.default_int_handler:
-                raise KeyboardInterrupt
-            if callable(previous):
-                previous(signal.SIGINT, None)
+            _deliver(received[0], previous[received[0]])
+
+
+def _deliver(signum: int, handler: Any) -> None:
+    """Act on a held-back signal as `handler` (what was installed before the block) would have."""
+    if handler is signal.default_int_handler:
+        raise KeyboardInterrupt
+    if callable(handler):
+        handler(signum, None)
+    elif handler in (signal.SIG_DFL, None):
+        signal.raise_signal(signum)
 
 
 def _missing_folders(folder: Path) -> list[Path]:
@@ -197,6 +296,36 @@ def write_text(text: str) -> Callable[[Path], None]:
         path.write_text(text, encoding="utf-8", newline="\n")
 
     return writer
+
+
+def spreadsheet_cell(value: Any) -> Any:
+    """`value` as a CSV text cell that a spreadsheet shows as text: a leading single quote if it would be
+    read as a formula, and carriage returns written as newlines.
+
+    A CSV opened in a spreadsheet turns `=HYPERLINK(...)` or `@SUM(...)` into a live formula; an actor id or
+    event label is text from a scenario file, so it must not become one (the OWASP rule for CSV injection).
+    Python's CSV writer quotes a cell holding a newline but not one holding a lone carriage return, which a
+    reader takes for the end of the row: "x\r=HYPERLINK(...)" would start a row with a formula. Numbers are
+    not text and stay numbers, negative ones included.
+    """
+    if not isinstance(value, str):
+        return value
+    if value.startswith(FORMULA_LEADS):
+        value = "'" + value
+    return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def csv_text(frame: Any, float_format: str = "%.10g") -> str:
+    """A pandas DataFrame as CSV text in which no text cell, header included, is a spreadsheet formula.
+
+    Only columns that hold text are touched (numeric, boolean and date columns are left as they are), so
+    the same frame gives the same bytes as before for any text that is not formula-like.
+    """
+    safe = frame.rename(columns=lambda name: spreadsheet_cell(str(name)))
+    for position, dtype in enumerate(safe.dtypes):
+        if dtype.kind not in "biufcmM":  # by position: a repeated column name is still one column here
+            safe.isetitem(position, safe.iloc[:, position].map(spreadsheet_cell))
+    return safe.to_csv(index=False, lineterminator="\n", float_format=float_format)
 
 
 def write_json(data: object) -> Callable[[Path], None]:

@@ -4,27 +4,33 @@ Commands that write into a folder inside a `reports/` folder call `refresh_index
 writing; the index is rebuilt from what is on disk (each report folder's `summary.json`), so it is
 always complete and a report deleted by hand simply drops out. Outside a `reports/` folder nothing
 is written.
+
+The index is rebuilt after a command's own outputs are in place, from folders anyone may have written
+into; so nothing found there can stop it: a summary that is not a regular file of at most
+`MAX_SUMMARY_BYTES`, or is nested too deeply, or a folder that cannot be read, is skipped with a
+`sim.outputs.SkippedFile` warning (`sim.outputs.read_json_file`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
-import json
 import os
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from sim import __version__
-from sim.outputs import OutputError
+from sim.outputs import OutputError, SkippedFile, read_json_file
 from sim.reports.figures import esc
 
 INDEX_NAME = "index.html"
 REPORTS_DIR_NAME = "reports"
 MAX_DEPTH = 4  # report folders are looked for this many levels below reports/
+MAX_SUMMARY_BYTES = 10_000_000  # a run's summary is ~10 kB, an ensemble's ~40 kB, a sweep's ~0.5 kB a grid point
 KIND_WORDS = {
     "run": "run",
     "compare": "comparison",
@@ -56,10 +62,8 @@ def reports_root(folder: Path) -> Path | None:
 
 
 def _summary_of(folder: Path) -> dict[str, Any]:
-    try:
-        data = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+    """The report's summary.json, or {} when it is missing or unusable (then skipped with a warning)."""
+    data = read_json_file(folder / "summary.json", MAX_SUMMARY_BYTES)
     return data if isinstance(data, dict) else {}
 
 
@@ -98,12 +102,30 @@ def collect(root: Path) -> list[IndexEntry]:
         except OSError:
             continue
         for child in children:
-            entry = describe(child, root)
+            entry = _described(child, root)
             if entry is not None:
                 entries.append(entry)
             if depth + 1 < MAX_DEPTH:
                 stack.append((child, depth + 1))
     return sorted(entries, key=lambda e: (-e.written, e.folder.as_posix()))
+
+
+def _described(folder: Path, root: Path) -> IndexEntry | None:
+    """`describe(folder)`, or None (with a warning) when the folder cannot be read: one report folder
+    someone broke must not stop the index of all the others."""
+    try:
+        return describe(folder, root)
+    except OSError as error:
+        warnings.warn(f"{folder}: skipped in the reports index ({error.strerror or error}).", SkippedFile, stacklevel=2)
+        return None
+
+
+def _written_at(seconds: float) -> str:
+    """The report's modification time as text; a time no calendar holds (set by hand) is shown as unknown."""
+    try:
+        return dt.datetime.fromtimestamp(seconds).strftime("%Y-%m-%d %H:%M")
+    except (ValueError, OverflowError, OSError):
+        return "at an unknown time"
 
 
 STYLE = """
@@ -132,7 +154,7 @@ def render_index(entries: list[IndexEntry]) -> str:
     items = []
     for entry in entries:
         link = quote("/".join((*entry.folder.parts, entry.page)))
-        written = dt.datetime.fromtimestamp(entry.written).strftime("%Y-%m-%d %H:%M")
+        written = _written_at(entry.written)
         kind = KIND_WORDS.get(entry.kind, entry.kind)
         badge = f'<span class="kind">{esc(kind)}</span>' if kind else ""
         items.append(

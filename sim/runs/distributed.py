@@ -106,19 +106,27 @@ def start_local_workers() -> multiprocessing.context.BaseContext:
     return context
 
 
+# Signals the fork server, the resource tracker it starts and the workers it forks ignore: sent to the whole
+# process group (Ctrl-C; a closed terminal's SIGHUP), they stop only this process, which then stops them.
+# SIGTERM is left alone: it is how `close` stops a worker.
+IGNORED_BY_HELPERS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGHUP") if hasattr(signal, name))
+
+
 def _start_fork_server() -> None:
-    """Start the fork server with Ctrl-C ignored: it and the workers it forks inherit that, so a
-    Ctrl-C that reaches the whole process group stops only this process, which then stops them."""
+    """Start the fork server (and with it the resource tracker) with `IGNORED_BY_HELPERS` ignored; they and
+    the workers forked later inherit that. A resource tracker killed by SIGHUP would be started again and
+    print tracebacks about the semaphores it lost."""
     from multiprocessing import forkserver
 
     if threading.current_thread() is not threading.main_thread():
         forkserver.ensure_running()
         return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in IGNORED_BY_HELPERS}
     try:
         forkserver.ensure_running()
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
 
 
 class LocalProcesses:
