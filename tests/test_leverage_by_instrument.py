@@ -28,15 +28,19 @@ STRIKES = INSTRUMENTS.index("strikes")
 
 
 def test_each_instrument_is_what_removing_it_adds_to_the_target_and_escalation_what_it_takes() -> None:
+    """Removed instruments count what their removal adds to j's alternative; escalation what one more step
+    takes from it; support what i's leaving altogether would take from it (0 when i's presence hurts j)."""
     now = np.array([[0.5, 0.4]])
     without = np.zeros((1, len(REMOVED_INSTRUMENTS), 2, 2))
     without[0, :, 0, 1] = [0.6, 0.45, 0.4, 0.3, 0.55]  # actor 0's instruments, seen by actor 1 (d_1 = 0.4)
     without[0, :, 1, 0] = 0.5  # actor 1's instruments change nothing for actor 0
     escalated = np.array([[[0.5, 0.25], [0.5, 0.4]]])
-    leverage = coercive_leverage_by_instrument(now, without, escalated)
+    absent = np.array([[[0.5, 0.7], [0.2, 0.4]]])  # 0 gone: 1 better off; 1 gone: 0 loses 0.3
+    leverage = coercive_leverage_by_instrument(now, without, escalated, absent)
     assert leverage.shape == (1, 2, 2, len(INSTRUMENTS))
-    np.testing.assert_allclose(leverage[0, 0, 1], [0.2, 0.05, 0.0, 0.0, 0.15, 0.15], atol=1e-15)
-    assert np.all(leverage[0, 1, 0] == 0.0)
+    assert INSTRUMENTS[-1] == "support"
+    np.testing.assert_allclose(leverage[0, 0, 1], [0.2, 0.05, 0.0, 0.0, 0.15, 0.15, 0.0], atol=1e-15)
+    np.testing.assert_allclose(leverage[0, 1, 0], [0.0] * 6 + [0.3], atol=1e-15)
     assert np.all(leverage[0, 0, 0] == 0.0) and np.all(leverage[0, 1, 1] == 0.0)  # the diagonal
 
 

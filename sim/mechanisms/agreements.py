@@ -61,6 +61,21 @@ def restraint(patron: NDArray[np.int64], patron_restrains: NDArray[np.bool_], st
     return np.where(has_patron, patron_restrains[:, column] * strength[:, column], 0.0)
 
 
+def client_break_value(break_value: Array, without_patron: Array, patron_keeps: NDArray[np.bool_]) -> Array:
+    """break_i for a client whose patron keeps the agreement and holds its clients to it:
+    min(d^s_i, d_i(patron absent)). A client that restarts a war its patron wants stopped fights it
+    without the patron's forces, threats and arms (Porter: Russia's moves "added to Russian leverage on
+    the Assad regime"). The minimum stands in for the war with both the client's own means restored and
+    the patron gone, which the model does not compute (an approximation, stated in `docs/ODD.md`).
+
+    Args:
+        break_value: (N, A) d^s_i, the war the party would restart with all its means.
+        without_patron: (N, A) d_i with its patron absent (= d_i for a party without one).
+        patron_keeps: (N, A) the party's patron restrains its clients and would gain nothing by breaking.
+    """
+    return np.where(patron_keeps, np.minimum(break_value, without_patron), break_value)
+
+
 def defection_probability(gain: Array, capability: Array, sensitivity: Array, held_back: Array) -> Array:
     """q_i = (1 - rho_i) (1 - exp(-s_i a_i g_i)), in [0, 1]; 0 with no gain."""
     return (1.0 - held_back) * -np.expm1(-sensitivity * capability * gain)

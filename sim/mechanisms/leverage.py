@@ -25,9 +25,10 @@ BISECTION_STEPS = 30
 
 # The instruments of coercion whose leverage is measured one by one (Singh: "worsen the other side's
 # alternatives"; Porter: forces that can return). The first five are removed to see what each is worth to
-# the target's alternative; escalation is added.
+# the target's alternative; escalation is added; support is what i's whole presence is worth to j, which i
+# can threaten to withdraw (Porter: Russia's "leverage on the Assad regime").
 REMOVED_INSTRUMENTS = ("forces", "strikes", "safe_zones", "arms_supply", "embargo")
-INSTRUMENTS = (*REMOVED_INSTRUMENTS, "escalation")
+INSTRUMENTS = (*REMOVED_INSTRUMENTS, "escalation", "support")
 
 
 def coercive_leverage(batna_now: Array, batna_without: Array, batna_escalated: Array) -> Array:
@@ -44,26 +45,32 @@ def coercive_leverage(batna_now: Array, batna_without: Array, batna_escalated: A
     return leverage * (1.0 - np.eye(actors))
 
 
-def coercive_leverage_by_instrument(batna_now: Array, batna_without: Array, batna_escalated: Array) -> Array:
+def coercive_leverage_by_instrument(
+    batna_now: Array, batna_without: Array, batna_escalated: Array, batna_absent: Array
+) -> Array:
     """L^c_ijm for each instrument m, in utility on j's 0-1 scale, never added across instruments:
 
         m removed (forces, strikes, safe zones, arms supplied, an embargo held): max(0, d_j(i without m) - d_j(now))
         escalation:                                                         max(0, d_j(now) - d_j(i escalates))
+        support:                                                            max(0, d_j(now) - d_j(i absent))
 
     How far each instrument of i, as it stands (threats at their credibility, withdrawn forces at the
-    weight of their return), lowers j's alternative, and how far one more escalation would. An
-    instrument i does not hold leaves d_j unchanged and measures 0. Diagonal 0.
+    weight of their return), lowers j's alternative, how far one more escalation would, and how far i
+    leaving the war altogether would (the threat of abandoning an ally or client). An instrument i does
+    not hold leaves d_j unchanged and measures 0. Diagonal 0.
 
     Args:
         batna_now: (N, A) alternatives as they stand.
         batna_without: (N, M, A_i, A_j) alternatives with instrument m of actor i removed, M = len(REMOVED_INSTRUMENTS).
         batna_escalated: (N, A_i, A_j) alternatives after i escalates (= now where it cannot).
+        batna_absent: (N, A_i, A_j) alternatives with actor i absent.
     Returns:
         (N, A_i, A_j, len(INSTRUMENTS)).
     """
     removed = np.maximum(batna_without - batna_now[:, None, None, :], 0.0)  # (N, M, A, A)
     escalation = np.maximum(batna_now[:, None, :] - batna_escalated, 0.0)[:, None]  # (N, 1, A, A)
-    leverage = np.moveaxis(np.concatenate([removed, escalation], axis=1), 1, -1)
+    support = np.maximum(batna_now[:, None, :] - batna_absent, 0.0)[:, None]  # (N, 1, A, A)
+    leverage = np.moveaxis(np.concatenate([removed, escalation, support], axis=1), 1, -1)
     actors = leverage.shape[1]
     return leverage * (1.0 - np.eye(actors))[None, :, :, None]
 

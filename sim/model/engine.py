@@ -235,6 +235,7 @@ class Assessment:
     involvement: Array  # (N, A)
     batna: Array  # (N, A)
     spoil_alternative: Array  # (N, A) alternative if the actor breaks the ceasefire with all its means
+    batna_without: Array  # (N, A, A) d_j with actor i absent (row i, column j)
     weights: Array  # (N, A)
     reservation: Array  # (N, A) for the settlement
     proposal: Array  # (N, K) the prospect: terms in force, the offers on the table for the rest
@@ -647,7 +648,7 @@ def assess(
     spoil_alternative = np.diagonal(values[:, 1 + 2 * n_actors : 1 + 3 * n_actors, :], axis1=1, axis2=2)
     without_instrument = values[:, 1 + 3 * n_actors :, :].reshape(n_runs, len(by_instrument), n_actors, n_actors)
     coercive_by_instrument = coercive_leverage_by_instrument(
-        batna, without_instrument, values[:, 1 + n_actors : 1 + 2 * n_actors, :]
+        batna, without_instrument, values[:, 1 + n_actors : 1 + 2 * n_actors, :], values[:, 1 : 1 + n_actors, :]
     )
 
     elapsed = np.full((n_runs, 1), float(step))
@@ -706,6 +707,7 @@ def assess(
         involvement=involvement,
         batna=batna,
         spoil_alternative=spoil_alternative,
+        batna_without=values[:, 1 : 1 + n_actors, :],
         weights=weights,
         reservation=reservation,
         proposal=proposal,
@@ -749,7 +751,7 @@ def decide(
     )
     defection_cost = pick(params.actor("defection_cost"))
     capability, sensitivity = pick(params.actor("capability")), pick(params.actor("spoil_sensitivity"))
-    gain = agreements_math.breaking_gain(pick(seen.spoil_alternative), keep, defection_cost)
+    gain = agreements_math.breaking_gain(pick(_break_values(params, state, seen)), keep, defection_cost)
     defection = agreements_math.defection_probability(gain, capability, sensitivity, 0.0)
     # An agreement that leaves the fighting as it is is weighed against the outcome without it.
     other_gain = agreements_math.breaking_gain(
@@ -799,6 +801,25 @@ def decide(
             decisions_credibility(params, actors),
         ),
     }
+
+
+def _break_values(params: Params, state: State, seen: Assessment) -> Array:
+    """(N, A) what restarting the war is worth to each party: d^s_i, or for a client whose patron keeps
+    the ceasefire and restrains its clients, the war without that patron (`agreements.client_break_value`).
+    Whether the patron keeps it is read from what every party sees, as the patron's own rule decides it."""
+    keep = agreements_math.keep_value(seen.utility_of_offer, params.battle("excluded_fighting"), seen.fighting_cost)
+    own_gain = agreements_math.breaking_gain(seen.spoil_alternative, keep, params.actor("defection_cost"))
+    patron = params.patron
+    has_patron = patron >= 0
+    column = np.where(has_patron, patron, 0)
+    patron_keeps = (
+        has_patron
+        & (params.actor("restrains_clients")[:, column] > 0.0)
+        & (own_gain[:, column] <= 0.0)
+        & state.ceasefire[:, None]
+    )
+    without_patron = seen.batna_without[:, column, np.arange(len(patron))]
+    return agreements_math.client_break_value(seen.spoil_alternative, without_patron, patron_keeps)
 
 
 def decisions_credibility(params: Params, actors: slice | list[int] | int) -> Array:
