@@ -125,6 +125,7 @@ def guarded(debug: bool, action):
     import click
 
     from sim.outputs import OutputError
+    from sim.scenario.limits import LimitError
     from sim.scenario.loader import ScenarioError
 
     try:
@@ -133,6 +134,9 @@ def guarded(debug: bool, action):
     except ScenarioError as error:
         _traceback_if(debug)
         fail(error.render())
+    except LimitError as error:
+        _traceback_if(debug)
+        fail(str(error))
     except OutputError as error:
         _traceback_if(debug)
         fail(str(error), code=1)
@@ -381,16 +385,27 @@ def _out_option(default_name: str):
     ]
 
 
-def _workers_for(runs: int, workers: int | None) -> int:
-    """The --workers given, or one per core but no more than there are chunks of runs."""
-    if workers is not None:
-        return workers
+def _workers_for(runs: int, workers: int | None, actors: int = 0) -> int:
+    """The --workers given (at most MAX_WORKERS), or one per core; never more than there are chunks of runs
+    (a worker without a chunk would only cost memory; the files do not depend on the number)."""
     import math
     import os
 
     from sim.runs.batch import chunk_size
+    from sim.scenario.limits import check_workers
 
-    return max(1, min(os.cpu_count() or 1, math.ceil(runs / chunk_size(runs))))
+    chunks = math.ceil(runs / chunk_size(runs, actors))
+    if workers is not None:
+        return max(1, min(check_workers(workers), chunks))
+    return max(1, min(os.cpu_count() or 1, chunks))
+
+
+def _check_counts(runs: int, workers: int | None, what: str = "--runs") -> None:
+    """The figures the command line gives, refused (exit 2) before the scenario is read or anything allocated."""
+    from sim.scenario.limits import check_runs, check_workers
+
+    check_runs(runs, what)
+    check_workers(workers)
 
 
 def _run_many(title: str, runs: int, workers: int, scheduler: str | None, write, folder: Path) -> None:
@@ -449,10 +464,11 @@ def ensemble(
     path = _resolve_scenario(scenario)
 
     def action() -> None:
+        _check_counts(runs, workers)
         loaded = load_scenario(path)
         folder = out_dir if out_dir is not None else REPORTS / f"{path.stem}_ensemble"
         check_output_folder(folder, force)
-        processes = _workers_for(runs, workers)
+        processes = _workers_for(runs, workers, len(loaded.scenario.actors))
         if processes > 1 and not scheduler:
             from sim.runs.distributed import start_local_workers
 
@@ -502,6 +518,10 @@ def sweep(
     path = _resolve_scenario(scenario)
 
     def action() -> None:
+        from sim.scenario.limits import check_sweep
+
+        _check_counts(runs, workers, "--runs (runs at each grid point)")
+        check_sweep(sets, runs)
         loaded = load_scenario(path)
         from sim.api import plan_sweep, write_sweep
         from sim.runs.sweep import SweepError
@@ -516,7 +536,7 @@ def sweep(
         _run_many(
             f"{len(plan.points):,} points",
             total,
-            _workers_for(total, workers),
+            _workers_for(total, workers, len(loaded.scenario.actors)),
             scheduler,
             lambda executor, progress: write_sweep(plan, folder, executor, force, progress),
             folder,
@@ -539,7 +559,7 @@ def sensitivity(
             "-N",
             min=2,
             help="Base samples: Sobol runs N(D+2), Morris "
-            "N(D+1), D the number of uncertain fields. A power of 2 for Sobol.",
+            "N(D+1), D the number of uncertain fields (at most 1,000,000 runs). A power of 2 for Sobol.",
         ),
     ] = 256,
     seed: Annotated[
@@ -559,7 +579,15 @@ def sensitivity(
     path = _resolve_scenario(scenario)
 
     def action() -> None:
+        from sim.scenario.limits import check_runs, design_runs
+
+        _check_counts(samples, workers, "--samples")
         loaded = load_scenario(path)
+        inputs = len(loaded.scenario.uncertain)
+        check_runs(  # before SALib and the model load
+            design_runs(method.lower(), samples, inputs),
+            f"the {method.lower()} design's runs (--samples {samples:,} with {inputs} uncertain inputs)",
+        )
         from sim.api import plan_sensitivity, write_sensitivity
         from sim.runs.sensitivity import SensitivityError
 
@@ -572,7 +600,7 @@ def sensitivity(
         _run_many(
             f"{method.lower()} design",
             plan.runs,
-            _workers_for(plan.runs, workers),
+            _workers_for(plan.runs, workers, len(loaded.scenario.actors)),
             scheduler,
             lambda executor, progress: write_sensitivity(plan, folder, executor, force, progress),
             folder,

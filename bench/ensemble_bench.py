@@ -167,7 +167,7 @@ def main() -> None:
             if args.batch_runs and size == largest:
                 import pyarrow.parquet as pq
 
-                # The Mesa model's `deal` is the settlement in force at the end: the runs file's agreement_settlement_at_end.
+                # The Mesa model's `deal` is the settlement in force at the end (agreement_settlement_at_end).
                 column = "agreement_settlement_at_end"
                 deals = pq.read_table(folder / "ensemble.parquet", columns=[column]).column(column).to_pylist()
                 same = deals[: args.batch_runs] == batch_deals

@@ -21,6 +21,9 @@ DECISIONS = (
     "soften",
     "escalate",
     "withdraw",
+    "carry_out_threat",
+    "back_down_threat",
+    "drop_threat",
 )
 
 
@@ -31,7 +34,8 @@ class NegotiationActor(mesa.Agent):
     needs them. Each step, in Mesa's way, the model asks every agent to `decide`: the agent applies
     the rules of `sim.mechanisms.decisions`, `concessions` and `agreements` to its own column of what
     the model observed, and keeps its decisions as its own attributes (`accept`, `concession`,
-    `spoil_probability`, `break_probability`, `restrain`, `soften`, `escalate`, `withdraw`); the model
+    `spoil_probability`, `break_probability`, `restrain`, `soften`, `escalate`, `withdraw` and its
+    choices about its threats); the model
     then carries them out together (decisions are simultaneous, so the order of agents does not matter). `record`
     copies what the agent saw and did into the attributes the DataCollector reads.
     """

@@ -20,13 +20,22 @@ from sim.mechanisms import agreements as agreements_math
 from sim.mechanisms import alternatives as batna_math
 from sim.mechanisms import battlefield as war
 from sim.mechanisms import concessions, decisions
+from sim.mechanisms import threats as threat_math
 from sim.mechanisms.bargaining import bargaining_weights, impatience, reservation_values, solve_bargaining
-from sim.mechanisms.leverage import coercive_leverage, coercive_leverage_by_instrument, inducement_leverage
+from sim.mechanisms.leverage import (
+    REMOVED_INSTRUMENTS,
+    coercive_leverage,
+    coercive_leverage_by_instrument,
+    inducement_leverage,
+)
 from sim.mechanisms.utility import distance_from_ideal
-from sim.scenario.params import OPTION_NAMES, Params
+from sim.scenario.params import OPTION_NAMES, THREAT_INSTRUMENTS, THREAT_OPTIONS, Params
 
 Array = NDArray[np.float64]
 OPTION = {name: index for index, name in enumerate(OPTION_NAMES)}
+# A threat object's status (`State.threat_status`).
+THREAT_PENDING, THREAT_LAPSED, THREAT_CARRIED_OUT, THREAT_BLUFF_CALLED = 0, 1, 2, 3
+THREAT_STATUS = ("pending", "lapsed", "carried out", "bluff called")
 PER_RUN = "per_run"  # State field metadata: False for the fields that hold one value for all runs
 
 
@@ -81,6 +90,9 @@ class State:
     held_steps: NDArray[np.int64]  # (N,) steps ended with the fighting stopped
     ceasefire_signed_step: NDArray[np.int64]  # (N,) first step the fighting was stopped, -1 if never
     broken_by: NDArray[np.int64]  # (N,) actor who first restarted the fighting, -1 if none
+    threat_status: NDArray[np.int64]  # (N, T) THREAT_PENDING, _LAPSED, _CARRIED_OUT or _BLUFF_CALLED
+    threat_resolved_step: NDArray[np.int64]  # (N, T) step the status last changed, -1 while pending
+    threat_carried_step: NDArray[np.int64]  # (N, T) step each threat was carried out, -1 if never
     # From the scenario, the same in every run (not per run: `PER_RUN` is False).
     stops_fighting: NDArray[np.bool_] = field(metadata={PER_RUN: False})  # (G,) which agreements stop the fighting
     settlement: int = field(default=0, metadata={PER_RUN: False})  # the agreement `deal` describes
@@ -214,6 +226,9 @@ def initial_state(params: Params) -> State:
         held_steps=np.zeros(n, dtype=np.int64),
         ceasefire_signed_step=np.full(n, -1, dtype=np.int64),
         broken_by=np.full(n, -1, dtype=np.int64),
+        threat_status=np.full((n, params.threats.count), THREAT_PENDING, dtype=np.int64),
+        threat_resolved_step=np.full((n, params.threats.count), -1, dtype=np.int64),
+        threat_carried_step=np.full((n, params.threats.count), -1, dtype=np.int64),
         stops_fighting=agreements.stops_fighting.copy(),
         settlement=agreements.settlement,
     )
@@ -251,6 +266,7 @@ class Assessment:
     inducement: Array  # (N, A, A)
     credibility: Array  # (N, A) weight of withdrawn air as a threat
     fighting_cost: Array  # (N, A) c_i, each actor's cost of fighting over its horizon
+    threat_values: Array  # (N, T, 2) the threatener's alternative with threat t carried out (0), dropped (1)
     intensity: Array  # (N,) fighting intensity this step: 1 at war, lower under a ceasefire
 
 
@@ -285,7 +301,8 @@ def apply_events(params: Params, state: State, step: int) -> list[str]:
             current = np.broadcast_to(agreed_outcome(params, state)[:, None, :], state.terms.shape)
             _sign(params, state, signing, current, step)
         elif event.action == "spoil":
-            breaking = state.ceasefire & ~state.deal
+            # A settlement that stops the fighting holds against a scripted spoiler; any other does not.
+            breaking = state.ceasefire & ~(state.deal & state.stops_fighting[state.settlement])
             _collapse(params, state, breaking, np.full(params.runs, -1, dtype=np.int64), step)
         elif event.action == "resume_arms":
             state.supplying[:, i] = True
@@ -346,6 +363,26 @@ def arms_inflow(params: Params, state: State) -> Array:
     return np.sum(params.actor("arms_supply") * delivering, axis=-1)
 
 
+def _carrying_out(params: Params, state: State) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """(N, A) each, whether each actor is carrying out its strikes and its safe zones: by escalating (all its
+    threat options at once) or because it carried out a threat object with that instrument."""
+    threats = params.threats
+    strikes, safe = state.coercing.copy(), state.coercing.copy()
+    carried = state.threat_status == THREAT_CARRIED_OUT
+    for t in range(threats.count):
+        target = strikes if threats.instrument[t] == 0 else safe
+        target[:, threats.by[t]] |= carried[:, t]
+    return strikes, safe
+
+
+def _threat_weights(params: Params, state: State, credible: bool) -> tuple[Array, Array]:
+    """(N, A) each, the weight of each actor's strike and safe-zone instruments: 1 while carried out; with
+    `credible`, the threat's credibility otherwise (0 without)."""
+    strikes, safe = _carrying_out(params, state)
+    credibility = params.actor("threat_credibility") if credible else 0.0
+    return np.maximum(strikes, credibility), np.maximum(safe, credibility)
+
+
 def _threat_strengths(params: Params, state: State, credible: bool) -> tuple[Array, Array]:
     """(damage to the government side, protection of the opposition side) from strikes and safe zones.
 
@@ -354,10 +391,12 @@ def _threat_strengths(params: Params, state: State, credible: bool) -> tuple[Arr
     """
     strike = state.options[:, :, OPTION["strike_regime"]]
     safe = state.options[:, :, OPTION["safe_zones"]]
-    weight = np.maximum(state.coercing, params.actor("threat_credibility") if credible else 0.0)
-    damage = np.sum(strike * weight * params.actor("strike_power") * params.opposition_side, axis=-1)
-    protection = np.sum(safe * weight * params.actor("safe_zone_power") * params.opposition_side, axis=-1)
-    damage_to_opposition = np.sum(strike * weight * params.actor("strike_power") * params.government_side, axis=-1)
+    strike_weight, safe_weight = _threat_weights(params, state, credible)
+    damage = np.sum(strike * strike_weight * params.actor("strike_power") * params.opposition_side, axis=-1)
+    protection = np.sum(safe * safe_weight * params.actor("safe_zone_power") * params.opposition_side, axis=-1)
+    damage_to_opposition = np.sum(
+        strike * strike_weight * params.actor("strike_power") * params.government_side, axis=-1
+    )
     return damage, protection - damage_to_opposition
 
 
@@ -465,6 +504,133 @@ def _alternatives(
     return value, probability
 
 
+def _leverage_over_without_own_threats(
+    params: Params,
+    state: State,
+    holder: int,
+    government: Array,
+    opposition_base: Array,
+    inflow: Array,
+    force: Array,
+    strike_threat: Array,
+    safe_threat: Array,
+    cost: Array,
+) -> tuple[Array, Array]:
+    """(N, A_i) whole-presence and (N, A_i, M) per-instrument coercive leverage of every actor over `holder`,
+    in the world without `holder`'s own strike and safe-zone instruments (as they count now).
+
+    The same variants as `assess` builds for leverage (each actor absent, escalating, or without one
+    instrument), on that world; only the holder's column is read.
+    """
+    h = holder
+    gov_side, opp_side = params.government_side, params.opposition_side
+    government_h = government + opp_side[h] * strike_threat[:, h]
+    opposition_h = opposition_base + gov_side[h] * strike_threat[:, h] - opp_side[h] * safe_threat[:, h]
+    strikes = strike_threat.copy()
+    strikes[:, h] = 0.0
+    safe = safe_threat.copy()
+    safe[:, h] = 0.0
+    n_runs, n_actors = params.runs, len(params.actor_ids)
+    shape = (n_runs, n_actors)
+    same_government = np.broadcast_to(government_h[:, None], shape)
+    same_opposition = np.broadcast_to(opposition_h[:, None], shape)
+    same_inflow = np.broadcast_to(inflow[:, None], shape)
+    striking, protecting = _carrying_out(params, state)
+    involvement = batna_math.involvement(
+        state.ground, state.air_present, params.actor("ground") + params.actor("air"), striking | protecting
+    )
+    can_escalate = state.options[:, :, OPTION["escalate"]] & (involvement < params.actor("max_involvement"))
+    added_ground = (
+        decisions.escalated_force(
+            state.ground, params.actor("ground"), params.actor("escalate_step"), params.actor("max_involvement")
+        )
+        - state.ground
+    )
+    added_air = (
+        decisions.escalated_force(
+            state.air_present, params.actor("air"), params.actor("escalate_step"), params.actor("max_involvement")
+        )
+        - state.air_present
+    )
+    air_effectiveness = params.battle("air_effectiveness")[:, None]
+    delivering, embargoed = _deliveries(params, state)
+    supply = params.actor("arms_supply")
+    delivered_by = supply * delivering
+    blocked_by = (supply * (embargoed & state.supplying & ~state.defying)) @ _patron_matrix(params)
+    variants = (
+        (government_h[:, None], opposition_h[:, None], inflow[:, None]),
+        (
+            government_h[:, None] - gov_side * force + opp_side * strikes,
+            opposition_h[:, None] - opp_side * (state.ground + safe) + gov_side * strikes,
+            inflow[:, None] - delivered_by + blocked_by,
+        ),
+        (
+            government_h[:, None] + can_escalate * gov_side * (added_ground + air_effectiveness * added_air),
+            opposition_h[:, None] + can_escalate * opp_side * added_ground,
+            same_inflow,
+        ),
+        (government_h[:, None] - gov_side * force, opposition_h[:, None] - opp_side * state.ground, same_inflow),
+        (government_h[:, None] + opp_side * strikes, opposition_h[:, None] + gov_side * strikes, same_inflow),
+        (same_government, opposition_h[:, None] - opp_side * safe, same_inflow),
+        (same_government, same_opposition, inflow[:, None] - delivered_by),
+        (same_government, same_opposition, inflow[:, None] + blocked_by),
+    )
+    values, _ = _distinct_alternatives(
+        params,
+        state,
+        *(np.concatenate([variant[part] for variant in variants], axis=1) for part in range(3)),
+        cost,
+    )
+    batna = values[:, 0, :]
+    absent = values[:, 1 : 1 + n_actors, :]
+    escalated = values[:, 1 + n_actors : 1 + 2 * n_actors, :]
+    without = values[:, 1 + 2 * n_actors :, :].reshape(n_runs, len(REMOVED_INSTRUMENTS), n_actors, n_actors)
+    whole = coercive_leverage(batna, absent, escalated)
+    by_instrument = coercive_leverage_by_instrument(batna, without, escalated, absent)
+    return whole[:, :, h], by_instrument[:, :, h]
+
+
+def _threat_costs(params: Params, state: State) -> Array:
+    """(N, A) utility per step each actor loses to the threats it is carrying out, beyond its war cost."""
+    threats = params.threats
+    carried = (state.threat_status == THREAT_CARRIED_OUT) * threats.cost
+    by = np.zeros((threats.count, len(params.actor_ids)))
+    by[np.arange(threats.count), threats.by] = 1.0
+    return carried @ by
+
+
+def _threats_carried_out(
+    params: Params, government: Array, opposition_base: Array, strike_weighted: Array, safe_weighted: Array
+) -> tuple[Array, Array]:
+    """(G, O_base), each (N, T): the battlefield with threat t carried out in full. `strike_weighted` and
+    `safe_weighted` (N, A) are each actor's instruments as they count now (option times weight)."""
+    threats = params.threats
+    government_t = np.repeat(government[:, None], threats.count, axis=1)
+    opposition_t = np.repeat(opposition_base[:, None], threats.count, axis=1)
+    for t in range(threats.count):
+        i = threats.by[t]
+        if threats.instrument[t] == 0:  # strikes: the rest of the strike's power, on the other side
+            rest = np.maximum(1.0 - strike_weighted[:, i], 0.0) * params.actor("strike_power")[:, i]
+            government_t[:, t] -= params.opposition_side[i] * rest
+            opposition_t[:, t] -= params.government_side[i] * rest
+        else:  # safe zones protect the opposition side
+            rest = np.maximum(1.0 - safe_weighted[:, i], 0.0) * params.actor("safe_zone_power")[:, i]
+            opposition_t[:, t] += params.opposition_side[i] * rest
+    return government_t, opposition_t
+
+
+def _threat_choice_values(params: Params, state: State, carried: Array, without_instrument: Array) -> Array:
+    """(N, T, 2): for each threat, its threatener's alternative with the threat carried out in full (0) and
+    with its instrument dropped (1), from the battlefield variants of `assess`."""
+    threats = params.threats
+    removed = np.array([REMOVED_INSTRUMENTS.index(THREAT_INSTRUMENTS[m]) for m in threats.instrument], dtype=np.int64)
+    by = threats.by
+    runs = np.arange(params.runs)[:, None]
+    execute = carried[runs, np.arange(threats.count)[None, :], by[None, :]]
+    back_down = without_instrument[runs, removed[None, :], by[None, :], by[None, :]]
+    return np.stack([execute, back_down], axis=-1).reshape(params.runs, threats.count, 2)
+
+
 def _distinct_alternatives(
     params: Params, state: State, government: Array, opposition_base: Array, inflow: Array, cost: Array
 ) -> tuple[Array, Array]:
@@ -551,11 +717,16 @@ def assess(
     """
     n_runs, n_actors = params.runs, len(params.actor_ids)
     credibility = war.credibility_weight(state.withdrawn_redeploy_days, params.battle("credibility_tau_days")[:, None])
+    striking, protecting = _carrying_out(params, state)
     involvement = batna_math.involvement(
-        state.ground, state.air_present, params.actor("ground") + params.actor("air"), state.coercing
+        state.ground, state.air_present, params.actor("ground") + params.actor("air"), striking | protecting
     )
-    cost = batna_math.fighting_cost(
-        params.actor("war_cost"), involvement, params.actor("patience"), params.actor("horizon")
+    horizon_weight = batna_math.discounted_steps(params.actor("patience"), params.actor("horizon"))
+    cost = (
+        batna_math.fighting_cost(
+            params.actor("war_cost"), involvement, params.actor("patience"), params.actor("horizon")
+        )
+        + _threat_costs(params, state) * horizon_weight
     )
     government, opposition_base, air_counted = _credible_strengths(params, state, credibility)
 
@@ -565,9 +736,9 @@ def assess(
     force = state.ground + air_effectiveness * air_counted
     strike = state.options[:, :, OPTION["strike_regime"]]
     safe = state.options[:, :, OPTION["safe_zones"]]
-    threat_weight = np.maximum(state.coercing, params.actor("threat_credibility"))
-    strike_threat = strike * threat_weight * params.actor("strike_power")
-    safe_threat = safe * threat_weight * params.actor("safe_zone_power")
+    strike_weight, safe_weight = _threat_weights(params, state, credible=True)
+    strike_threat = strike * strike_weight * params.actor("strike_power")
+    safe_threat = safe * safe_weight * params.actor("safe_zone_power")
     gov_side, opp_side = params.government_side, params.opposition_side
     government_without = government[:, None] - gov_side * force + opp_side * strike_threat
     opposition_without = opposition_base[:, None] - opp_side * (state.ground + safe_threat) + gov_side * strike_threat
@@ -617,6 +788,10 @@ def assess(
         (same_government, same_opposition, inflow[:, None] + blocked_by),
     )
 
+    # Each threat object carried out in full (weight 1 instead of its credibility): what its threatener weighs
+    # against backing down (the variant with that instrument removed) when its deadline comes.
+    carried = _threats_carried_out(params, government, opposition_base, strike * strike_weight, safe * safe_weight)
+
     all_government = np.concatenate(
         [
             government[:, None],
@@ -624,6 +799,7 @@ def assess(
             government_escalated,
             same_government,
             *(variant[0] for variant in by_instrument),
+            carried[0],
         ],
         axis=1,
     )
@@ -634,11 +810,19 @@ def assess(
             opposition_escalated,
             same_opposition,
             *(variant[1] for variant in by_instrument),
+            carried[1],
         ],
         axis=1,
     )
     all_inflow = np.concatenate(
-        [inflow[:, None], inflow_without, same_inflow, inflow_resumed, *(variant[2] for variant in by_instrument)],
+        [
+            inflow[:, None],
+            inflow_without,
+            same_inflow,
+            inflow_resumed,
+            *(variant[2] for variant in by_instrument),
+            np.broadcast_to(inflow[:, None], carried[0].shape),
+        ],
         axis=1,
     )
     values, probability = _distinct_alternatives(params, state, all_government, all_opposition, all_inflow, cost)
@@ -646,10 +830,21 @@ def assess(
     coercive = coercive_leverage(batna, values[:, 1 : 1 + n_actors, :], values[:, 1 + n_actors : 1 + 2 * n_actors, :])
     # Each actor's own view of the war it would restart: d_i with its held-back deliveries flowing (= d_i if none).
     spoil_alternative = np.diagonal(values[:, 1 + 2 * n_actors : 1 + 3 * n_actors, :], axis1=1, axis2=2)
-    without_instrument = values[:, 1 + 3 * n_actors :, :].reshape(n_runs, len(by_instrument), n_actors, n_actors)
+    instrument_end = 1 + 3 * n_actors + len(by_instrument) * n_actors
+    without_instrument = values[:, 1 + 3 * n_actors : instrument_end, :].reshape(
+        n_runs, len(by_instrument), n_actors, n_actors
+    )
+    threat_values = _threat_choice_values(params, state, values[:, instrument_end:, :], without_instrument)
     coercive_by_instrument = coercive_leverage_by_instrument(
         batna, without_instrument, values[:, 1 + n_actors : 1 + 2 * n_actors, :], values[:, 1 : 1 + n_actors, :]
     )
+    # Leverage over an actor that holds strike or safe-zone instruments is measured with those held out: in
+    # the contest each side's force counts for more as the balance tightens, so another's leverage over it
+    # would otherwise grow with its own threat, crediting the other with what the target's instrument did.
+    for holder in np.flatnonzero(np.any((strike_threat > 0) | (safe_threat > 0), axis=0)):
+        coercive[:, :, holder], coercive_by_instrument[:, :, holder] = _leverage_over_without_own_threats(
+            params, state, holder, government, opposition_base, inflow, force, strike_threat, safe_threat, cost
+        )
 
     elapsed = np.full((n_runs, 1), float(step))
     weights = bargaining_weights(
@@ -723,6 +918,7 @@ def assess(
         inducement=inducement,
         credibility=credibility,
         fighting_cost=cost,
+        threat_values=threat_values,
         intensity=intensity,
     )
 
@@ -772,6 +968,7 @@ def decide(
         seen.intensity,
     )
     settled = ~np.any(~state.in_force & agreements.negotiable, axis=-1)[:, None]
+    carry_out, back_down, drop = _threat_decisions(params, state, seen)
     return {
         "accept": decisions.accepts(
             pick(seen.utility_by_agreement),
@@ -793,6 +990,9 @@ def decide(
             pick(params.actor("max_involvement")),
         )
         & (pick(initial_force) > 0),
+        "carry_out_threat": pick(carry_out),
+        "back_down_threat": pick(back_down),
+        "drop_threat": pick(drop),
         "withdraw": decisions.wants_to_withdraw(
             option("withdraw"),
             state.ceasefire[:, None],
@@ -801,6 +1001,50 @@ def decide(
             decisions_credibility(params, actors),
         ),
     }
+
+
+def _threat_decisions(
+    params: Params, state: State, seen: Assessment
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]]:
+    """(N, T, A) each: whether the threatener (column `by`) carries threat t out now, backs down from it at its
+    deadline, or drops it because its demand is met.
+
+    Both are the threatener's choices from its own values (`sim.mechanisms.threats`): it drops a threat whose
+    demand the agreements in force meet (carrying it out would only cost it), and once the deadline has
+    passed with the demand unmet it carries out a pending threat when that is worth more to it than backing
+    down and paying the audience cost.
+    """
+    threats = params.threats
+    n_actors = len(params.actor_ids)
+    shape = (params.runs, threats.count, n_actors)
+    if not threats.count:
+        return np.zeros(shape, dtype=bool), np.zeros(shape, dtype=bool), np.zeros(shape, dtype=bool)
+    met = threat_math.demand_met(
+        agreed_outcome(params, state),
+        state.in_force,
+        threats.demand_issue,
+        threats.demand_level,
+        threats.demand_at_most,
+        threats.demand_agreement,
+    )
+    options = np.stack(
+        [
+            state.options[:, threats.by[t], OPTION[THREAT_OPTIONS[THREAT_INSTRUMENTS[threats.instrument[t]]]]]
+            for t in range(threats.count)
+        ],
+        axis=1,
+    )
+    pending = state.threat_status == THREAT_PENDING
+    due = pending & options & ~met & (threats.deadline_step >= 0) & (seen.step >= threats.deadline_step)
+    by = threats.by
+    per_step = params.actor("war_cost")[:, by] + threats.cost
+    horizon_weight = batna_math.discounted_steps(params.actor("patience")[:, by], params.actor("horizon")[:, by])
+    worth = threat_math.carrying_out_pays(
+        seen.threat_values[..., 0], seen.threat_values[..., 1], per_step * horizon_weight, threats.audience_cost
+    )
+    mine = by[None, :, None] == np.arange(n_actors)[None, None, :]
+    active = pending | (state.threat_status == THREAT_CARRIED_OUT)
+    return (due & worth)[:, :, None] & mine, (due & ~worth)[:, :, None] & mine, (active & met)[:, :, None] & mine
 
 
 def _break_values(params: Params, state: State, seen: Assessment) -> Array:
@@ -847,13 +1091,15 @@ def apply_decisions(
         & all_accept
         & (step >= agreements.talks_start_step)
     )
-    signed_any = signing.any(axis=-1)
+    # A step's decisions are a new truce or else a collapse: signing an agreement that stops the fighting
+    # keeps the war from restarting that step.
+    truce_signed = (signing & agreements.stops_fighting).any(axis=-1)
     # A patron that prefers the agreement holds its clients back by the share it can.
     held_back = agreements_math.restraint(params.patron, intents["restrain"], params.actor("restrains_clients"))
     defection = intents["spoil_probability"] * (1.0 - held_back)
     collapse_probability = decisions.ceasefire_collapse_probability(defection)
     who = agreements_math.breaker(draws[:, 0], defection)
-    collapses = state.ceasefire & ~signed_any & (who >= 0)
+    collapses = state.ceasefire & ~truce_signed & (who >= 0)
     # The war and the bargaining start again: every agreement that stops the fighting falls with it.
     _collapse(params, state, collapses, who, step)
     broken = np.zeros_like(state.in_force)
@@ -862,8 +1108,15 @@ def apply_decisions(
         breaking = state.in_force[:, g] & ~signing[:, g] & (breaker_g >= 0)
         only_g = np.zeros_like(state.in_force)
         only_g[:, g] = breaking
-        _fall(params, state, only_g, breaker_g, step)
+        fallen = _fall(params, state, only_g, breaker_g, step)
         broken[:, g] = breaking
+        # An agreement that stops the fighting and includes this one fell with it: the war restarts, as
+        # when the truce itself is broken.
+        restarts = (fallen & agreements.stops_fighting).any(axis=-1)
+        if restarts.any():
+            _collapse(params, state, restarts, breaker_g, step)
+            collapses = collapses | restarts
+            who = np.where(restarts & (who < 0), breaker_g, who)
     state.conceded = concessions.conceded_after(
         state.conceded, intents["concession"], ~state.in_force[:, :, None], False
     )
@@ -895,6 +1148,7 @@ def apply_decisions(
     state.air_present = state.air_present - moved
     state.air_withdrawn = state.air_withdrawn + moved
     state.withdrawn_redeploy_days = np.where(withdraw, params.actor("redeploy_days"), state.withdrawn_redeploy_days)
+    _resolve_threats(params, state, intents, step)
     state.embargo = _embargo(state)
     state.held_steps = state.held_steps + state.ceasefire
     return {
@@ -905,6 +1159,28 @@ def apply_decisions(
         "collapse_probability": collapse_probability,
         "broken_by": np.where(collapses, who, -1),
     }
+
+
+def _resolve_threats(params: Params, state: State, intents: dict[str, Array], step: int) -> None:
+    """Carry out the threatener's choices about its threats: a threat carried out counts in full from the
+    next step on; one dropped (its demand met) or backed down from (its bluff called) stops counting, its
+    instrument's option off."""
+    threats = params.threats
+    if not threats.count:
+        return
+    carry = intents["carry_out_threat"].any(axis=-1)
+    back_down = intents["back_down_threat"].any(axis=-1)
+    drop = intents["drop_threat"].any(axis=-1)
+    status = state.threat_status
+    new_status = np.where(carry, THREAT_CARRIED_OUT, np.where(back_down, THREAT_BLUFF_CALLED, status))
+    new_status = np.where(drop, THREAT_LAPSED, new_status)
+    state.threat_resolved_step = np.where(new_status != status, step, state.threat_resolved_step)
+    state.threat_carried_step = np.where(carry & (state.threat_carried_step < 0), step, state.threat_carried_step)
+    state.threat_status = new_status
+    for t in range(threats.count):
+        option = OPTION[THREAT_OPTIONS[THREAT_INSTRUMENTS[threats.instrument[t]]]]
+        ended = drop[:, t] | back_down[:, t]
+        state.options[:, threats.by[t], option] &= ~ended
 
 
 def observe(

@@ -54,7 +54,7 @@ def outcome_sentence(summary: dict[str, Any], scenario) -> str:
         return f"all {count} {unit}s" if count != 1 else f"the one {unit}"
 
     deal, ceasefire, steps = summary["deal"], summary["ceasefire"], summary["steps"]
-    settlement = summary.get("agreements", {}).get("settlement", {})
+    settlement = summary.get("agreements", {}).get(deal.get("agreement", "settlement"), {})
     if deal["reached"] and settlement.get("collapsed_step") is not None:
         first = when(settlement["step"], settlement["date"])
         broken = when(settlement["collapsed_step"], settlement["collapsed_date"])
@@ -128,6 +128,28 @@ def agreements_summary(scenario, params, state) -> dict[str, Any]:
     return result
 
 
+def threats_summary(scenario, params, state) -> dict[str, Any]:
+    """summary.json `threats`: each threat object's fate in run 0 of `state`: its status at the end
+    (pending, lapsed: dropped once its demand was met, carried out, bluff called), when it last changed, and
+    when it was carried out if it was."""
+    from sim.model.engine import THREAT_STATUS
+
+    threats, ids = params.threats, params.actor_ids
+    result = {}
+    for t, threat_id in enumerate(threats.ids):
+        step = int(state.threat_resolved_step[0, t])
+        result[threat_id] = {
+            "by": ids[threats.by[t]],
+            "against": ids[threats.against[t]],
+            "instrument": scenario.threats[threat_id].instrument,
+            "status": THREAT_STATUS[int(state.threat_status[0, t])],
+            "step": step if step >= 0 else None,
+            "date": scenario.time.date_of(step).isoformat() if step >= 0 else None,
+            "carried_out_step": carried if (carried := int(state.threat_carried_step[0, t])) >= 0 else None,
+        }
+    return result
+
+
 def _clean(value: float) -> float | None:
     return None if value is None or not np.isfinite(value) else float(value)
 
@@ -160,6 +182,7 @@ def build_result(loaded: LoadedScenario, model: NegotiationModel) -> RunResult:
         "start": scenario.time.start.isoformat(),
         "end": scenario.time.date_of(params.steps - 1).isoformat(),
         "deal": {
+            "agreement": params.agreements.ids[params.agreements.settlement],
             "reached": deal_reached,
             "step": deal_step,
             "date": scenario.time.date_of(deal_step).isoformat() if deal_reached else None,
@@ -212,6 +235,7 @@ def build_result(loaded: LoadedScenario, model: NegotiationModel) -> RunResult:
         },
     }
     summary["agreements"] = agreements_summary(scenario, params, state)
+    summary["threats"] = threats_summary(scenario, params, state)
     summary["outcome"] = outcome_sentence(summary, scenario)
     timeseries = _timeseries(model)
     marks = [(event.step, scenario.time.date_of(event.step).isoformat(), event.label) for event in params.events]

@@ -25,6 +25,7 @@ from sim.reports.figures import (
     leverage_arrays,
     leverage_over_time_figure,
     rounded,
+    row_gap,
 )
 from sim.reports.run import Section, marks_key, render_page, run_marks
 from sim.runs.comparison import TINY, Comparison, comparison_data, moved_issues
@@ -224,11 +225,13 @@ def deal_value_overlay_figure(comparison: Comparison) -> go.Figure:
     a, b = comparison.runs
     actors = _shared(list(a.scenario.actors), list(b.scenario.actors))
     names = _names(comparison)
+    rows = max(len(actors), 1)
+    height = 170 + 170 * rows
     fig = make_subplots(
-        rows=max(len(actors), 1),
+        rows=rows,
         cols=1,
         shared_xaxes=True,
-        vertical_spacing=0.06,
+        vertical_spacing=row_gap(height, rows, gap_px=40),  # a fixed 0.06 exceeds 1 / (rows - 1) from 18 actors
         subplot_titles=[esc(names[actor]) for actor in actors] or ["no actor in common"],
     )
     for row, actor in enumerate(actors, start=1):
@@ -270,7 +273,7 @@ def deal_value_overlay_figure(comparison: Comparison) -> go.Figure:
     apply_layout(
         fig,
         "Deal on offer against each actor's alternative: A solid, B dashed",
-        170 + 170 * max(len(actors), 1),
+        height,
         hovermode="x unified",
     )
     return fig.update_layout(margin_t=88)

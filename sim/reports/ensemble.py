@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import pyarrow as pa
 from plotly.subplots import make_subplots
 
-from sim.reports.figures import MEDIAN, MUTED, apply_layout, colour_of, esc, rgba, rounded
+from sim.reports.figures import MEDIAN, MUTED, apply_layout, colour_of, esc, rgba, rounded, row_gap
 from sim.reports.page import Section, many_runs_header, render_page, uncertain_table
 from sim.scenario.schema import Scenario
 
@@ -99,7 +99,15 @@ def actor_fan_figure(summary: dict[str, Any], scenario: Scenario) -> go.Figure:
         esc(scenario.actors[a].name) + (" (consent required)" if scenario.actors[a].consent_required else "")
         for a in actors
     ]
-    fig = make_subplots(rows=len(actors), cols=1, shared_xaxes=True, subplot_titles=titles, vertical_spacing=0.05)
+    height = 210 * len(actors) + 140
+    # The gap between rows as a share of the height: a fixed 0.05 exceeds plotly's 1 / (rows - 1) from 22 actors.
+    fig = make_subplots(
+        rows=len(actors),
+        cols=1,
+        shared_xaxes=True,
+        subplot_titles=titles,
+        vertical_spacing=row_gap(height, len(actors), gap_px=40),
+    )
     for row, actor in enumerate(actors, start=1):
         _fan(
             fig,
@@ -122,7 +130,7 @@ def actor_fan_figure(summary: dict[str, Any], scenario: Scenario) -> go.Figure:
         )
         fig.update_yaxes(title_text="utility", row=row, col=1)
     fig.update_xaxes(title_text="date", type="date", row=len(actors), col=1)
-    return apply_layout(fig, "Each actor's deal on offer against its alternative, across runs", 210 * len(actors) + 140)
+    return apply_layout(fig, "Each actor's deal on offer against its alternative, across runs", height)
 
 
 def _binned(values: np.ndarray, low: float, high: float, bins: int = HISTOGRAM_BINS) -> tuple[list[float], list[int]]:

@@ -50,7 +50,7 @@ def run_marks(result: RunResult) -> list[TimeMark]:
         for number, event in enumerate(sorted(params.events, key=lambda e: e.step), start=1)
         if 0 <= event.step < params.steps
     ]
-    settlement = summary.get("agreements", {}).get("settlement", {})
+    settlement = summary.get("agreements", {}).get(summary["deal"].get("agreement", "settlement"), {})
     if summary["deal"]["reached"]:
         first_step, first_date = settlement.get("step", summary["deal"]["step"]), settlement.get("date")
         marks.append(TimeMark(first_step, first_date or summary["deal"]["date"], "deal reached", "deal"))

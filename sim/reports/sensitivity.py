@@ -24,7 +24,8 @@ def tornado_figure(
         rows=len(names),
         cols=1,
         subplot_titles=[esc(outputs[n]) for n in names],
-        vertical_spacing=0.22 / max(len(names), 1) + 0.04,
+        # at most plotly's 1 / (rows - 1): 0.22 / rows + 0.04 exceeded it with 20 issues (24 outputs)
+        vertical_spacing=min(0.22 / max(len(names), 1) + 0.04, 0.9 / max(len(names) - 1, 1)),
     )
     main, main_conf, second, second_conf = (
         ("ST", "ST_conf", "S1", "S1_conf") if method == "sobol" else ("mu_star", "mu_star_conf", "sigma", None)

@@ -40,8 +40,12 @@ Array = NDArray[np.float64]
 # A chunk costs about 0.3 s of CPU whatever its size (numpy's per-call overhead over 30 steps, most of
 # it in the bargaining of the few runs still without a deal) plus about 0.45 ms per run: chunks are
 # large, and an ensemble is cut into at least CHUNKS_WANTED of them so that two workers share it.
-MAX_CHUNK_RUNS = 5000  # about 100 MB of arrays per worker
+MAX_CHUNK_RUNS = 5000  # about 100 MB of arrays per worker with up to 10 actors
 MIN_CHUNK_RUNS = 250
+# The engine's largest arrays hold every actor's leverage over every other, per instrument (runs x actors^2
+# x instruments): a chunk holds at most this many runs x actors^2, so a chunk of 50 actors has 200 runs
+# (about 300 MB) instead of 5,000 (several GB). Up to 10 actors the chunks are as before.
+MAX_CHUNK_ACTOR_PAIRS = MAX_CHUNK_RUNS * 10 * 10
 CHUNKS_WANTED = 4
 # Fixed histogram ranges for the fan charts: resolution (high - low) / bins.
 CONTROL_RANGE = (0.0, 1.0, 1000)
@@ -67,9 +71,11 @@ def sample_uncertain(uncertain: dict[str, Distribution], runs: int, seed: int) -
     }
 
 
-def chunk_size(runs: int) -> int:
-    """Runs per chunk: depends on N only (never on the workers), so outputs do not either."""
-    return int(min(MAX_CHUNK_RUNS, max(MIN_CHUNK_RUNS, math.ceil(runs / CHUNKS_WANTED))))
+def chunk_size(runs: int, actors: int = 0) -> int:
+    """Runs per chunk: depends on N and the number of actors only (never on the workers), so outputs do not
+    either."""
+    cap = max(1, MAX_CHUNK_ACTOR_PAIRS // max(int(actors) ** 2, 1))
+    return int(min(MAX_CHUNK_RUNS, cap, max(MIN_CHUNK_RUNS, math.ceil(runs / CHUNKS_WANTED))))
 
 
 # ---------------------------------------------------------------------------- one chunk
@@ -127,6 +133,12 @@ def outcome_columns(scenario: Scenario) -> list[tuple[str, pa.DataType]]:
         ("ceasefire_at_end", pa.bool_()),
         ("control_end", pa.float64()),
     ]
+    for threat in scenario.threats:
+        columns += [
+            (f"threat_{threat}_status", pa.int64()),
+            (f"threat_{threat}_resolved_step", pa.int64()),
+            (f"threat_{threat}_carried_out_step", pa.int64()),
+        ]
     for agreement in agreement_ids(scenario):
         columns += [
             (f"agreement_{agreement}_first_step", pa.int64()),
@@ -209,6 +221,10 @@ def _outcomes(params: Params, state: engine.State, last: engine.Assessment | Non
     columns["ceasefire_collapsed_step"] = state.collapsed_step.copy()
     columns["ceasefire_at_end"] = state.ceasefire.copy()
     columns["control_end"] = state.control.copy() if params.has_battlefield else np.full(params.runs, np.nan)
+    for t, threat in enumerate(params.threats.ids):
+        columns[f"threat_{threat}_status"] = state.threat_status[:, t].copy()
+        columns[f"threat_{threat}_resolved_step"] = state.threat_resolved_step[:, t].copy()
+        columns[f"threat_{threat}_carried_out_step"] = state.threat_carried_step[:, t].copy()
     for g, agreement in enumerate(params.agreements.ids):
         columns[f"agreement_{agreement}_first_step"] = state.signed_first[:, g].copy()
         columns[f"agreement_{agreement}_at_end"] = state.in_force[:, g].copy()
@@ -250,7 +266,7 @@ def execute(
     `progress(n)` is called with the number of runs each finished chunk adds.
     """
     spec = executor.share(ChunkSpec(batch.scenario, bands=bands))
-    size = chunk_runs or chunk_size(batch.runs)
+    size = chunk_runs or chunk_size(batch.runs, len(batch.scenario.actors))
     tasks = ((spec, start, seeds, inputs) for start, seeds, inputs in batch.chunks(size))
     for result in executor.map_in_order(simulate_chunk, tasks):
         if progress is not None:
@@ -384,20 +400,10 @@ def run_to_parquet(
 
 
 def field_value_problem(scenario: Scenario, path: str, value: float) -> str | None:
-    """Why the scenario would refuse `value` at `path` (its schema's range), or None if it accepts it."""
-    from pydantic import ValidationError
+    """Why the scenario would refuse `value` at `path` (its schema's range and type), or None if it accepts it."""
+    from sim.scenario.uncertainty import field_value_problem as problem
 
-    document = scenario.model_dump(mode="python")
-    node: Any = document
-    parts = path.split(".")
-    for part in parts[:-1]:
-        node = node.setdefault(part, {}) if isinstance(node, dict) else node
-    node[parts[-1]] = float(value)
-    try:
-        Scenario.model_validate(document)
-    except ValidationError as error:
-        return error.errors()[0]["msg"]
-    return None
+    return problem(scenario, path, value)
 
 
 def support_ends(spec: Distribution, samples: Array) -> tuple[float, float]:

@@ -31,6 +31,7 @@ from sim.runs.batch import (
     support_ends,
 )
 from sim.runs.statistics import describe_values, survival_curve, wilson_interval
+from sim.scenario.limits import check_runs
 from sim.scenario.params import compile_agreements, field_target, params_from_scenario
 from sim.scenario.schema import Scenario
 
@@ -86,6 +87,7 @@ def plan_monte_carlo(loaded: Any, runs: int, seed: int | None = None) -> MonteCa
     from sim.scenario.loader import ScenarioError, locate
 
     scenario = loaded.scenario
+    check_runs(runs, "--runs")  # before the seeds and samples are allocated
     seed = scenario.seed if seed is None else seed
     inputs = sample_uncertain(scenario.uncertain, runs, seed)
     file = str(loaded.path)
@@ -183,6 +185,7 @@ def ensemble_summary(plan: MonteCarlo, table: pa.Table) -> dict[str, Any]:
             else None,
         },
         "agreements": agreements_summary(table, scenario, runs),
+        "threats": threats_summary(table, scenario, runs),
         "control_end": describe_values(_column(table, "control_end")) if has_war else None,
         "actors": {
             actor: {
@@ -229,6 +232,26 @@ def agreements_summary(table: pa.Table, scenario: Scenario, runs: int) -> dict[s
             "held_to_end": _proportion(int((reached & at_end).sum()), runs),
             "collapsed_within_4_weeks": _proportion(int((fell & (weeks < 4.0)).sum()), runs),
             "weeks_to_collapse": describe_values(weeks),
+        }
+    return result
+
+
+def threats_summary(table: pa.Table, scenario: Scenario, runs: int) -> dict[str, Any]:
+    """Per threat object: the share of runs in which it was ever carried out (`carried_out`), and its status
+    at the end (`at_end`: pending, lapsed once its demand was met, still being carried out, bluff called at
+    its deadline), each with a Wilson 95% interval."""
+    from sim.model.engine import THREAT_STATUS
+
+    result = {}
+    for threat in scenario.threats:
+        status = table.column(f"threat_{threat}_status").to_numpy(zero_copy_only=False)
+        carried = np.nan_to_num(_column(table, f"threat_{threat}_carried_out_step"), nan=-1.0) >= 0
+        result[threat] = {
+            "carried_out": _proportion(int(carried.sum()), runs),
+            "at_end": {
+                name.replace(" ", "_"): _proportion(int((status == code).sum()), runs)
+                for code, name in enumerate(THREAT_STATUS)
+            },
         }
     return result
 

@@ -29,6 +29,7 @@ import pyarrow as pa
 
 from sim import __version__
 from sim.runs.batch import Batch, field_value_problem, run_to_parquet
+from sim.scenario.limits import check_runs, design_runs
 from sim.scenario.schema import Distribution
 from sim.scenario.uncertainty import ppf
 
@@ -94,6 +95,11 @@ def plan_sensitivity(loaded: Any, method: str, samples: int, seed: int | None = 
         )
     if samples < 2:
         raise SensitivityError("--samples must be at least 2")
+    # Before SALib allocates the design: N (D + 2) or N (D + 1) rows of D values, exact in Python ints.
+    check_runs(
+        design_runs(method, samples, len(scenario.uncertain)),
+        f"the {method} design's runs (--samples {samples:,} with {len(scenario.uncertain)} uncertain inputs)",
+    )
     seed = scenario.seed if seed is None else seed
     paths = list(scenario.uncertain)
     problem = {"num_vars": len(paths), "names": paths, "bounds": [[0.0, 1.0]] * len(paths)}

@@ -22,9 +22,9 @@ import pyarrow as pa
 from sim import __version__
 from sim.runs.batch import Batch, field_value_problem, run_seeds, run_to_parquet
 from sim.runs.statistics import wilson_interval
+from sim.scenario.limits import MAX_GRID_POINTS, check, check_runs, product
 from sim.scenario.params import field_target, params_from_scenario
 
-MAX_GRID_POINTS = 100_000
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 
 
@@ -68,6 +68,10 @@ def parse_set(text: str) -> tuple[str, list[float]]:
         start, stop, count = float(range_match[1]), float(range_match[2]), int(range_match[3])
         if count < 1:
             raise SweepError(f"--set {text}: N must be at least 1")
+        if count > MAX_GRID_POINTS:  # before linspace allocates N values
+            raise SweepError(
+                f"--set {text}: N would be {count:,}, more than the limit of {MAX_GRID_POINTS:,} grid points"
+            )
         values = [start] if count == 1 else np.linspace(start, stop, count).tolist()
     elif re.fullmatch(rf"{_NUMBER}(?:\s*,\s*{_NUMBER})*", spec):
         values = [float(v) for v in spec.split(",")]
@@ -76,15 +80,17 @@ def parse_set(text: str) -> tuple[str, list[float]]:
             f"--set {text}: '{spec}' is neither START:STOP:N nor a list of numbers "
             "(e.g. actors.us.war_cost=0.005:0.03:6 or battlefield.kappa=0.1,0.2,0.3)"
         )
-    if len(set(values)) != len(values):
-        raise SweepError(f"--set {text}: the values repeat; give distinct values")
-    return path, [round(v, 12) for v in values]
+    values = [round(v, 12) for v in values]
+    if len(set(values)) != len(values):  # after rounding: 0.1:0.1000000000001:3 gives three equal values
+        raise SweepError(f"--set {text}: the values repeat; give distinct values (at most 12 decimals count)")
+    return path, values
 
 
 def plan_sweep(loaded: Any, sets: list[str], runs_per_point: int, seed: int | None = None) -> SweepPlan:
     """Check every --set against the scenario: a numeric field, values inside its allowed range."""
     if not sets:
         raise SweepError("give at least one --set PATH=START:STOP:N")
+    check_runs(runs_per_point, "--runs (runs at each grid point)")
     scenario = loaded.scenario
     params = params_from_scenario(scenario)
     grid: dict[str, list[float]] = {}
@@ -101,9 +107,16 @@ def plan_sweep(loaded: Any, sets: list[str], runs_per_point: int, seed: int | No
             problem = field_value_problem(scenario, path, value)
             if problem is not None:
                 raise SweepError(f"--set {text}: {value:g} is outside the field's range: {problem}")
+        fraction = next((value for value in values if not float(value).is_integer()), None)
+        if fraction is not None and field_value_problem(scenario, path, fraction) is not None:
+            raise SweepError(
+                f"--set {text}: {fraction:g} is not a whole number, and '{path}' takes whole numbers "
+                "(a row could not be replayed with `run`). Hint: give whole values, e.g. 6,12,18."
+            )
         grid[path] = values
-    if int(np.prod([len(v) for v in grid.values()])) > MAX_GRID_POINTS:
-        raise SweepError(f"the grid has more than {MAX_GRID_POINTS:,} points; use fewer values")
+    points = product(len(values) for values in grid.values())  # Python ints: four ranges of 65,536 do not wrap to 0
+    check("the grid's points", points, MAX_GRID_POINTS, "use fewer values.")
+    check_runs(points * runs_per_point, "the sweep's runs (grid points times --runs)")
     return SweepPlan(
         loaded=loaded, grid=grid, runs_per_point=runs_per_point, seed=scenario.seed if seed is None else seed
     )

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import re
 import stat
 import unicodedata
@@ -31,6 +32,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from sim.scenario.limits import MAX_RUN_SIZE, run_size
+from sim.scenario.names import ID_FORM, collisions, id_problem
 from sim.scenario.schema import Scenario
 
 MAX_FILE_BYTES = 1_000_000  # a shipped scenario is under 10 kB
@@ -150,6 +153,12 @@ for _loader in (_ScenarioYaml, _ScenarioYamlPure):
     }
     _loader.add_implicit_resolver(
         "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+    )
+    # `1e-3` and `1.5e3` are numbers in YAML 1.2 and JSON; PyYAML's 1.1 rules read them as text.
+    _loader.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(r"^[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][-+]?[0-9]+$"),
+        list("-+.0123456789"),
     )
 
 _YAML = "tag:yaml.org,2002:"
@@ -349,7 +358,9 @@ class _Composer:
                 path,
                 "write the values out, or use `extends:` to reuse another scenario.",
             )
-        key = self._scalar(event, path)
+        key = self._scalar(event, path, key=True)
+        if isinstance(key, int) and not isinstance(key, bool):
+            key = event.value  # a key is a name: `2016` stays the text written, never a reading of it
         if not isinstance(key, (str, int)) or isinstance(key, bool):
             raise self.fail(
                 f"keys must be plain names, not {shown(key)}",
@@ -369,7 +380,7 @@ class _Composer:
         top.key = key
         top.key_mark = event.start_mark
 
-    def _scalar(self, event: Any, path: FieldPath) -> Any:
+    def _scalar(self, event: Any, path: FieldPath, key: bool = False) -> Any:
         tag = event.tag
         if tag is None or tag == "!":
             tag = self.parser.resolve(yaml.ScalarNode, event.value, event.implicit)
@@ -378,6 +389,8 @@ class _Composer:
         constructor = _SCALAR_CONSTRUCTORS.get(tag)
         if constructor is None:
             raise self.fail(f"the tag {shown(tag)} is not allowed", event.start_mark, path, _NO_TAGS_HINT)
+        if not key:  # a key is a name, kept as written (`_take_key`)
+            _check_number_form(self, tag, event, path)
         node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
         try:
             return constructor(_CONSTRUCTOR, node)
@@ -444,6 +457,32 @@ class _Composer:
 
 
 _CONSTRUCTOR = yaml.SafeLoader("")  # a constructor for plain scalars; it never reads a stream
+
+# Numbers as YAML 1.2 and JSON write them. PyYAML reads YAML 1.1, where `1:30` is 90 (base 60), `017` is 15
+# (octal), `0x10` is 16, `0b11` is 3 and `1_0` is 10: a value that means something else than it shows.
+_PLAIN_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_PLAIN_FLOAT = re.compile(
+    r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"  # 0.5, 5., .5, 1e-3, 1.5E+3
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"  # refused later, with their own hint
+)
+
+
+def _check_number_form(composer: _Composer, tag: str, event: Any, path: FieldPath) -> None:
+    """Refuse the YAML 1.1 number forms (base 60, octal, hex, binary, underscores) with a hint."""
+    if tag == _YAML + "int":
+        plain = _PLAIN_INT.fullmatch(event.value)
+    elif tag == _YAML + "float":
+        plain = _PLAIN_FLOAT.fullmatch(event.value)
+    else:
+        return
+    if plain is None:
+        raise composer.fail(
+            f"the number {shown(event.value)} is written in a YAML 1.1 form (base 60 like 1:30, a leading 0 like "
+            "017, hex like 0x10, binary like 0b11, or digits split by _), which reads as another value",
+            event.start_mark,
+            path,
+            "write the plain decimal number (90, 17, 16, 3, 10), or put the text in quotes if it is a name.",
+        )
 
 
 def _problem(error: yaml.YAMLError) -> str:
@@ -565,7 +604,7 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[
     line, column = locations[("extends",)][1:]
     if not isinstance(parent_name, str) or not parent_name.strip() or "\x00" in parent_name:
         raise ScenarioError(file, "must name another scenario file", line=line, column=column, field_path="extends")
-    parent = (path.parent / parent_name).resolve()
+    parent = _parent_path(path, parent_name, line, column)
     if parent in chain or parent == path.resolve():
         cycle = " -> ".join(p.name for p in (*chain, path.resolve(), parent))
         raise ScenarioError(
@@ -580,7 +619,7 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[
         raise ScenarioError(
             file, f"`extends:` chain deeper than {MAX_EXTENDS_DEPTH}", line=line, column=column, field_path="extends"
         )
-    if not parent.exists():
+    if not _exists(parent, path, parent_name, line, column):
         raise ScenarioError(
             file,
             f"parent scenario {shown(parent_name)} not found",
@@ -601,6 +640,38 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[
     parent_document, parent_locations, ancestors = _resolve(parent, (*chain, path.resolve()))
     merged_locations = {**parent_locations, **locations}
     return deep_merge(parent_document, document), merged_locations, [parent, *ancestors]
+
+
+def _parent_trouble(path: Path, parent_name: str, line: int, column: int, error: BaseException) -> ScenarioError:
+    """A parent that cannot be looked at (a link loop, a name too long, no permission), as a refusal."""
+    reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+    return ScenarioError(
+        str(path),
+        f"cannot use parent scenario {shown(parent_name)}: {reason}",
+        line=line,
+        column=column,
+        field_path="extends",
+        hint="name a readable .yaml file, relative to this file's folder (links must not loop).",
+    )
+
+
+def _parent_path(path: Path, parent_name: str, line: int, column: int) -> Path:
+    """The absolute path `extends:` names; a link loop or an unusable name is a refusal, not a traceback."""
+    try:
+        return (path.parent / parent_name).resolve()
+    except (OSError, RuntimeError, ValueError) as error:  # RuntimeError: a symlink loop before Python 3.13
+        raise _parent_trouble(path, parent_name, line, column, error) from None
+
+
+def _exists(parent: Path, path: Path, parent_name: str, line: int, column: int) -> bool:
+    """Whether the parent exists; errors other than "no such file" (too long a name, permission) refuse."""
+    try:
+        parent.stat()
+    except FileNotFoundError:
+        return False
+    except (OSError, ValueError) as error:
+        raise _parent_trouble(path, parent_name, line, column, error) from None
+    return True
 
 
 def locate(locations: dict[FieldPath, Location], path: FieldPath, default_file: str) -> Location:
@@ -641,16 +712,23 @@ _HINTS = {
 }
 
 
+_NUMBER_TYPES = {"int_type", "float_type", "int_parsing", "float_parsing"}
+
+
 def _from_validation_error(error: ValidationError, locations: dict[FieldPath, Location], file: str) -> ScenarioError:
     first = error.errors()[0]
     path = _clean_loc(first["loc"])
     message = first["msg"]
+    if isinstance(first.get("input"), bool) and first["type"] in _NUMBER_TYPES:
+        message = "true and false are not numbers"  # strict: YAML's true is never read as 1
     quotable = "input" in first and not isinstance(first["input"], (dict, list))
     if quotable and first["type"] not in {"missing", "extra_forbidden"}:
         message += f" (got {shown(first['input'])})"
     if first["type"] == "extra_forbidden":
         message = "unknown field"
     hint = _HINTS.get(first["type"], "")
+    if isinstance(first.get("input"), str) and first["type"] in _NUMBER_TYPES:
+        hint = "write the number without quotes."
     others = len(error.errors()) - 1
     if others:
         hint = (hint + " " if hint else "") + f"({others} more problem{'s' if others > 1 else ''} after this one.)"
@@ -672,6 +750,63 @@ def listing(names: set[str], limit: int = 12) -> str:
     ordered = sorted(names)
     shown_names = [name if len(name) <= 40 else name[:37] + "..." for name in ordered[:limit]]
     return ", ".join(shown_names) + (f", ... ({len(ordered)} in all)" if len(ordered) > limit else "")
+
+
+def check_ids(scenario: Scenario, locations: dict[FieldPath, Location], file: str) -> None:
+    """Ids of actors, issues, events and agreements, and the parts of `uncertain:` paths, are identifiers
+    (`sim.scenario.names`): an empty or odd id would be silently confused with another in the outputs."""
+    for section in ("actors", "issues", "events", "agreements", "threats"):
+        for name in getattr(scenario, section, None) or {}:
+            problem = id_problem(name)
+            if problem is not None:
+                raise _error_at(
+                    locations,
+                    (section, name),
+                    file,
+                    f"{problem} ({section[:-1]} id {shown(name)})",
+                    f"{ID_FORM}; e.g. russia, assad_role, withdrawal_2016.",
+                )
+    for path in scenario.uncertain:
+        for part in path.split("."):
+            problem = id_problem(part)
+            if problem is not None:
+                raise _error_at(
+                    locations,
+                    ("uncertain", path),
+                    file,
+                    f"'{printable(path)}' is not a dotted path of ids: {problem}",
+                    f"{ID_FORM}; write the path as actors.us.war_cost.",
+                )
+
+
+def check_size_and_names(scenario: Scenario, locations: dict[FieldPath, Location], file: str) -> None:
+    """The size of one run within `MAX_RUN_SIZE`; no two generated column names alike."""
+    size = run_size(scenario.time.steps, len(scenario.actors), len(scenario.issues))
+    if size > MAX_RUN_SIZE:
+        raise _error_at(
+            locations,
+            ("time", "steps"),
+            file,
+            f"one run would have size {size:,} (steps x actors x (actors + issues): {scenario.time.steps} x "
+            f"{len(scenario.actors)} x {len(scenario.actors) + len(scenario.issues)}), more than the limit of "
+            f"{MAX_RUN_SIZE:,}",
+            "use fewer steps (weeks instead of days) or fewer actors.",
+        )
+    threats = list(getattr(scenario, "threats", None) or {})
+    clash = collisions(list(scenario.actors), list(scenario.issues), list(scenario.agreements), threats)
+    if clash is not None:
+        table, column, source, other = clash
+        kind, _, name = source.partition(" ")
+        section = {"actor": "actors", "issue": "issues", "agreement": "agreements", "threat": "threats"}[kind]
+        name = name.strip("'")
+        made = f"also made from {other}" if other else "a column the tool writes anyway"
+        raise _error_at(
+            locations,
+            (section, name) if name in (getattr(scenario, section, None) or {}) else (section,),
+            file,
+            f"{source} would make the {table} column '{column}', {made}",
+            "rename it: ids such as step, at_end or on_<actor> build names the outputs already use.",
+        )
 
 
 def check_references(scenario: Scenario, locations: dict[FieldPath, Location], file: str) -> None:
@@ -740,6 +875,7 @@ def check_references(scenario: Scenario, locations: dict[FieldPath, Location], f
                 "softening lowers demand down to min_demand.",
             )
     _check_agreements(scenario, locations, file, need_issue)
+    _check_threats(scenario, locations, file, need_issue)
     if not scenario.agreements and not any(actor.consent_required for actor in scenario.actors.values()):
         raise _error_at(
             locations,
@@ -880,7 +1016,13 @@ def _check_agreements(scenario: Scenario, locations: dict[FieldPath, Location], 
                 "add `consent: [<actor ids>]`.",
             )
         if signers is not None and not signers:
-            raise _error_at(locations, (*base, "consent"), file, "an agreement needs at least one party to sign it")
+            raise _error_at(
+                locations,
+                (*base, "consent"),
+                file,
+                "an agreement needs at least one party to sign it",
+                "list the actors who must sign it, or remove `consent` to use those with consent_required: true.",
+            )
         for index, other in enumerate(agreement.includes):
             if other not in ids or other == agreement_id:
                 raise _error_at(
@@ -898,6 +1040,95 @@ def _check_agreements(scenario: Scenario, locations: dict[FieldPath, Location], 
                 file,
                 f"talks_start {talks} is outside the scenario ({scenario.time.start} to {scenario.time.end}, "
                 f"steps 0 to {scenario.time.steps - 1})",
+                "move it inside the scenario, or remove it to use time.talks_start.",
+            )
+
+
+def _check_threats(scenario: Scenario, locations: dict[FieldPath, Location], file: str, need_issue: Any) -> None:
+    """The `threats:` section: known actors on a side, one threat per threatener and instrument, one
+    credibility per threatener, a demand of one kind on a known issue or agreement, a deadline inside the
+    scenario."""
+    actors = set(scenario.actors)
+    agreements = set(scenario.agreements) or {"ceasefire", "settlement"}
+    seen: dict[tuple[str, str], str] = {}
+    credibility: dict[str, tuple[str, float]] = {}
+    for threat_id, threat in scenario.threats.items():
+        base = ("threats", threat_id)
+        for key in ("by", "against"):
+            if getattr(threat, key) not in actors:
+                raise _error_at(
+                    locations,
+                    (*base, key),
+                    file,
+                    f"unknown actor {shown(getattr(threat, key))}",
+                    f"actors defined: {listing(actors)}.",
+                )
+        if threat.by == threat.against:
+            raise _error_at(locations, (*base, "against"), file, "an actor cannot threaten itself")
+        if scenario.actors[threat.by].side == "neutral":
+            raise _error_at(
+                locations,
+                (*base, "by"),
+                file,
+                f"actor {shown(threat.by)} is neutral: strikes and safe zones act for one side of the war",
+                "give the threatener a `side` (government or opposition).",
+            )
+        if scenario.battlefield is None:
+            raise _error_at(locations, base, file, "threats act on the battlefield: the scenario has no `battlefield:`")
+        key = (threat.by, threat.instrument)
+        if key in seen:
+            raise _error_at(
+                locations,
+                (*base, "instrument"),
+                file,
+                f"{shown(threat.by)} already threatens {threat.instrument} in threat {shown(seen[key])}",
+                "one threat per threatener and instrument; merge them.",
+            )
+        seen[key] = threat_id
+        weight = threat.credibility * math.exp(-threat.redeploy_days / scenario.battlefield.credibility_tau_days)
+        if threat.by in credibility and not math.isclose(credibility[threat.by][1], weight, abs_tol=1e-12):
+            raise _error_at(
+                locations,
+                (*base, "credibility"),
+                file,
+                f"the credibility of {shown(threat.by)}'s threats differs from that of threat "
+                f"{shown(credibility[threat.by][0])}",
+                "the model keeps one credibility per threatener: give its threats the same credibility and "
+                "redeploy_days.",
+            )
+        credibility.setdefault(threat.by, (threat_id, weight))
+        demand = threat.demand
+        if demand is not None:
+            by_issue = demand.issue is not None or demand.level is not None
+            if by_issue == (demand.agreement is not None) or (
+                by_issue and (demand.issue is None or demand.level is None)
+            ):
+                raise _error_at(
+                    locations,
+                    (*base, "demand"),
+                    file,
+                    "a demand is either an issue with a level or an agreement",
+                    "write `demand: {issue: <id>, level: <0..1>}` or `demand: {agreement: <id>}`.",
+                )
+            if demand.issue is not None:
+                need_issue(demand.issue, (*base, "demand", "issue"))
+            if demand.agreement is not None and demand.agreement not in agreements:
+                raise _error_at(
+                    locations,
+                    (*base, "demand", "agreement"),
+                    file,
+                    f"unknown agreement {shown(demand.agreement)}",
+                    f"agreements defined: {listing(agreements)}.",
+                )
+        deadline = threat.deadline
+        if deadline is not None and not 0 <= scenario.time.step_containing(deadline) < scenario.time.steps:
+            raise _error_at(
+                locations,
+                (*base, "deadline"),
+                file,
+                f"deadline {deadline} is outside the scenario ({scenario.time.start} to {scenario.time.end}, "
+                f"steps 0 to {scenario.time.steps - 1})",
+                "move the deadline or change time.steps.",
             )
 
 
@@ -945,7 +1176,9 @@ def load_scenario(path: str | Path) -> LoadedScenario:
         scenario = Scenario.model_validate(document)
     except ValidationError as error:
         raise _from_validation_error(error, locations, file) from None
+    check_ids(scenario, locations, file)
     check_references(scenario, locations, file)
+    check_size_and_names(scenario, locations, file)
     if scenario.uncertain:
         from sim.scenario.uncertainty import check_uncertain  # late: it loads scipy.stats, a second of start-up
 
@@ -963,5 +1196,7 @@ def scenario_from_mapping(document: dict[str, Any], name: str = "<mapping>") -> 
         scenario = Scenario.model_validate(document)
     except ValidationError as error:
         raise _from_validation_error(error, {}, name) from None
+    check_ids(scenario, {}, name)
     check_references(scenario, {}, name)
+    check_size_and_names(scenario, {}, name)
     return scenario

@@ -89,7 +89,8 @@ class Agreements:
     bound: NDArray[np.bool_]  # (G, A) who it binds
     stops_fighting: NDArray[np.bool_]  # (G,)
     at_start: NDArray[np.bool_]  # (G,) in force before step 0
-    includes: NDArray[np.bool_]  # (G, G) row g signs column h with it (diagonal true); g falls when h falls
+    includes: NDArray[np.bool_]  # (G, G) row g signs column h with it, directly or through others (diagonal
+    # true); g falls when h falls
     talks_start_step: NDArray[np.int64]  # (G,)
     settlement: int  # the agreement that summary.json's `deal` describes
     default_ceasefire: int  # the agreement a start_ceasefire event without `agreement:` begins, -1 if none
@@ -140,6 +141,9 @@ def compile_agreements(scenario: Scenario) -> Agreements:
     for g, agreement in enumerate(defined.values()):
         for other in agreement.includes:
             includes[g, ids.index(other)] = True
+    # The whole chain: a includes b includes c means signing a signs c, and a falls when c falls.
+    for _ in range(len(ids)):
+        includes = (includes.astype(np.int64) @ includes.astype(np.int64)) > 0
     stops = np.array([g.stops_fighting for g in defined.values()], dtype=bool)
     talks = [scenario.time.talks_start if g.talks_start is None else g.talks_start for g in defined.values()]
     bare_ceasefires = [g for g in range(len(ids)) if stops[g] and not issues[g].any()]
@@ -167,6 +171,82 @@ def compile_agreements(scenario: Scenario) -> Agreements:
     )
 
 
+THREAT_INSTRUMENTS = ("strikes", "safe_zones")  # index in `Threats.instrument`
+THREAT_OPTIONS = {"strikes": "strike_regime", "safe_zones": "safe_zones"}
+THREAT_POWERS = {"strikes": "strike_power", "safe_zones": "safe_zone_power"}
+
+
+@dataclass(frozen=True)
+class Threats:
+    """The scenario's threat objects as arrays (T threats); see `schema.Threat`."""
+
+    ids: tuple[str, ...]
+    by: NDArray[np.int64]  # (T,) the threatener
+    against: NDArray[np.int64]  # (T,) the target
+    instrument: NDArray[np.int64]  # (T,) index into THREAT_INSTRUMENTS
+    ruled_out: NDArray[np.bool_]  # (T,)
+    cost: Array  # (T,) utility per step while carried out, beyond the war cost
+    audience_cost: Array  # (T,)
+    demand_issue: NDArray[np.int64]  # (T,) issue index, -1 if the demand is not an issue level
+    demand_level: Array  # (T,)
+    demand_at_most: NDArray[np.bool_]  # (T,) the issue must be at most the level (else at least)
+    demand_agreement: NDArray[np.int64]  # (T,) agreement index, -1 if the demand is not an agreement
+    deadline_step: NDArray[np.int64]  # (T,) -1 without a deadline
+
+    @property
+    def count(self) -> int:
+        return len(self.ids)
+
+    @property
+    def has_demand(self) -> NDArray[np.bool_]:
+        return (self.demand_issue >= 0) | (self.demand_agreement >= 0)
+
+
+def compile_threats(scenario: Scenario, agreements: Agreements) -> Threats:
+    """The threat objects of a validated scenario as arrays."""
+    actor_ids, issue_ids = tuple(scenario.actors), tuple(scenario.issues)
+    threats = list(scenario.threats.values())
+
+    def column(values: list, dtype: type) -> np.ndarray:
+        return np.array(values, dtype=dtype).reshape(len(threats))
+
+    return Threats(
+        ids=tuple(scenario.threats),
+        by=column([actor_ids.index(t.by) for t in threats], np.int64),
+        against=column([actor_ids.index(t.against) for t in threats], np.int64),
+        instrument=column([THREAT_INSTRUMENTS.index(t.instrument) for t in threats], np.int64),
+        ruled_out=column([t.ruled_out for t in threats], bool),
+        cost=column([t.cost for t in threats], np.float64),
+        audience_cost=column([t.audience_cost for t in threats], np.float64),
+        demand_issue=column(
+            [issue_ids.index(t.demand.issue) if t.demand and t.demand.issue else -1 for t in threats], np.int64
+        ),
+        demand_level=column(
+            [t.demand.level if t.demand and t.demand.level is not None else 0.0 for t in threats], float
+        ),
+        demand_at_most=column([bool(t.demand and t.demand.direction == "at_most") for t in threats], bool),
+        demand_agreement=column(
+            [agreements.ids.index(t.demand.agreement) if t.demand and t.demand.agreement else -1 for t in threats],
+            np.int64,
+        ),
+        deadline_step=column(
+            [-1 if t.deadline is None else scenario.time.step_containing(t.deadline) for t in threats], np.int64
+        ),
+    )
+
+
+def apply_threats(scenario: Scenario, options: NDArray[np.bool_], actor_values: dict[str, Array]) -> None:
+    """A threat object switches its instrument's option on for the threatener (off if ruled out) and sets the
+    instrument's size and the threatener's credibility, weighted by the time to bring the means into place."""
+    actor_ids = tuple(scenario.actors)
+    tau = scenario.battlefield.credibility_tau_days if scenario.battlefield else 21.0
+    for threat in scenario.threats.values():
+        i = actor_ids.index(threat.by)
+        options[:, i, OPTION_NAMES.index(THREAT_OPTIONS[threat.instrument])] = not threat.ruled_out
+        actor_values[THREAT_POWERS[threat.instrument]][:, i] = threat.size
+        actor_values["threat_credibility"][:, i] = threat.credibility * np.exp(-threat.redeploy_days / tau)
+
+
 @dataclass
 class Params:
     """Inputs of N runs. Per-actor arrays are (N, A), issue arrays (N, K) or (N, A, K)."""
@@ -179,6 +259,7 @@ class Params:
     start: dt.date
     has_battlefield: bool
     agreements: Agreements
+    threats: Threats
     government_side: Array  # (A,) 1.0 where the actor fights for the government side
     opposition_side: Array  # (A,)
     required: NDArray[np.bool_]  # (A,) must consent to some agreement
@@ -241,11 +322,13 @@ def params_from_scenario(scenario: Scenario, runs: int = 1) -> Params:
         [battle.opposition_victory[k] if battle else scenario.issues[k].status_quo for k in issue_ids]
     )
     agreements = compile_agreements(scenario)
+    threats = compile_threats(scenario, agreements)
     options = np.broadcast_to(
         np.array([[getattr(a.options, name) for name in OPTION_NAMES] for a in actors]),
         (runs, n_actors, len(OPTION_NAMES)),
     ).copy()
     actor_values = {name: per_run([float(_get_path(a, path)) for a in actors]) for path, name in ACTOR_FIELDS.items()}
+    apply_threats(scenario, options, actor_values)
     battlefield_values = {
         name: np.full(runs, float(getattr(battle, path)) if battle else 0.0)
         for path, name in BATTLEFIELD_FIELDS.items()
@@ -284,6 +367,7 @@ def params_from_scenario(scenario: Scenario, runs: int = 1) -> Params:
         start=scenario.time.start,
         has_battlefield=battle is not None,
         agreements=agreements,
+        threats=threats,
         government_side=np.array([1.0 if a.side == "government" else 0.0 for a in actors]),
         opposition_side=np.array([1.0 if a.side == "opposition" else 0.0 for a in actors]),
         required=agreements.consent.any(axis=0),

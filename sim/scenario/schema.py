@@ -14,13 +14,20 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
+# Dates: YAML gives date objects, and an in-memory document (tests, the Python API, JSON) may give ISO text;
+# both are read as dates. Only here is the model lax: `true` is still not a number anywhere.
+Date = Annotated[dt.date, Field(strict=False)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 
 
 class StrictModel(BaseModel):
-    """Refuses unknown keys, NaN and infinities: a typo must never pass silently."""
+    """Refuses unknown keys, NaN and infinities: a typo must never pass silently.
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=False)
+    Strict types: `true` is not a number, "0.5" (in quotes) is not a number, 5 is not text and 12.0 is not
+    a whole number; a whole number is accepted where a number is.
+    """
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=False, strict=True)
 
 
 class Issue(StrictModel):
@@ -145,10 +152,10 @@ class Actor(StrictModel):
 
 
 class TimeSpec(StrictModel):
-    start: dt.date = Field(description="Date of step 0 (ISO, e.g. 2016-02-27).")
+    start: Date = Field(description="Date of step 0 (ISO, e.g. 2016-02-27).")
     step: Literal["week", "day"] = Field("week", description="Length of one step.")
     steps: int = Field(40, ge=1, le=1040, description="Number of steps to simulate.")
-    talks_start: dt.date | int | None = Field(
+    talks_start: Date | int | None = Field(
         None, description="Date (or step) from which a deal can be concluded; before it, offers are only discussed."
     )
 
@@ -239,7 +246,7 @@ class Agreement(StrictModel):
         description="Agreements signed together with this one (a settlement includes a ceasefire); this one "
         "falls when any of them falls.",
     )
-    talks_start: dt.date | int | None = Field(
+    talks_start: Date | int | None = Field(
         None, description="Date (or step) from which it can be concluded; by default time.talks_start."
     )
 
@@ -262,7 +269,7 @@ Action = Literal[
 class Event(StrictModel):
     """Something the scenario makes happen at a date or step, whatever the actors decide."""
 
-    at: dt.date | int = Field(description="ISO date within the scenario, or a step number.")
+    at: Date | int = Field(description="ISO date within the scenario, or a step number.")
     actor: str | None = Field(None, description="Actor who acts (not needed for start_ceasefire).")
     action: Action
     fraction: Unit = Field(1.0, description="Share of force concerned (withdraw_air, return_forces, escalate).")
@@ -290,6 +297,62 @@ class Distribution(StrictModel):
     values: list[float] | None = None
 
 
+class ThreatDemand(StrictModel):
+    """What the threatener demands: an issue brought to a level by the agreements in force, or an agreement
+    in force. The threat lapses once the demand is met."""
+
+    issue: str | None = Field(None, description="The issue the demand is about (with `level`).")
+    level: Unit | None = Field(None, description="The level that satisfies the demand (0..1).")
+    direction: Literal["at_least", "at_most"] = Field(
+        "at_least", description="Whether the issue must reach at least `level` or at most `level`."
+    )
+    agreement: str | None = Field(None, description="An agreement that must be in force (instead of an issue).")
+
+
+class Threat(StrictModel):
+    """A threat by one actor against another: an instrument held over the target, with a size, a credibility,
+    a cost of carrying it out, and optionally a demand and a deadline ("strikes unless ... by date T")."""
+
+    by: str = Field(description="The actor who threatens.")
+    against: str = Field(description="The actor whose alternative the threat is meant to worsen.")
+    instrument: Literal["strikes", "safe_zones"] = Field(
+        description="strikes: on the government side's forces (or the opposition's, by a government-side actor); "
+        "safe_zones: protection of the opposition side."
+    )
+    size: NonNegative = Field(
+        le=1000.0, description="Strength destroyed (strikes) or protected (safe zones), in strength units."
+    )
+    credibility: Unit = Field(
+        0.5, description="Probability the others give to its being carried out, before the redeploy lag (0..1)."
+    )
+    redeploy_days: NonNegative = Field(
+        0.0,
+        le=3650.0,
+        description="Days the threatener needs to bring the means into place; the credibility is weighted by "
+        "exp(-redeploy_days / battlefield.credibility_tau_days).",
+    )
+    ruled_out: bool = Field(
+        False,
+        description="The threatener's government has ruled it out: it carries no weight and is never carried out.",
+    )
+    cost: NonNegative = Field(
+        0.0,
+        le=1.0,
+        description="Utility per step the threatener loses while carrying it out, beyond its war cost (material "
+        "and political).",
+    )
+    audience_cost: NonNegative = Field(
+        0.0,
+        le=1.0,
+        description="Utility the threatener loses if the deadline passes, the demand is unmet and it does not "
+        "carry the threat out (a bluff called).",
+    )
+    demand: ThreatDemand | None = Field(None, description="What would make the threatener drop the threat.")
+    deadline: Date | int | None = Field(
+        None, description="Date (or step) from which the threatener decides whether to carry the threat out."
+    )
+
+
 class Scenario(StrictModel):
     """A whole scenario file, after `extends:` has been merged."""
 
@@ -306,6 +369,11 @@ class Scenario(StrictModel):
         description="The agreements that can be reached. Without this section there are two: `ceasefire` "
         "(no issues, stops the fighting, in force at the start when battlefield.ceasefire is true) and "
         "`settlement` (every issue, stops the fighting, includes the ceasefire).",
+    )
+    threats: dict[str, Threat] = Field(
+        default_factory=dict,
+        description="Threats as objects: who threatens whom with what, at what cost, demanding what, by when. "
+        "A threat switches its instrument's option on for the threatener and sets its size and credibility.",
     )
     events: dict[str, Event] = Field(default_factory=dict)
     uncertain: dict[str, Distribution] = Field(default_factory=dict)
