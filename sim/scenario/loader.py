@@ -693,7 +693,11 @@ _HINTS = {
     "extra_forbidden": "remove it, or check its spelling against `python cli.py schema`.",
     "missing": "add this field.",
     "finite_number": "use an ordinary number (no .nan or .inf).",
-    "literal_error": "",
+    "literal_error": "use one of the values the message lists.",
+    "less_than_equal": "use a value within the field's range (`python cli.py schema` gives every range).",
+    "greater_than_equal": "use a value within the field's range (`python cli.py schema` gives every range).",
+    "less_than": "use a value within the field's range (`python cli.py schema` gives every range).",
+    "greater_than": "use a value within the field's range (`python cli.py schema` gives every range).",
     "date_from_datetime_parsing": "write dates as YYYY-MM-DD.",
     "date_parsing": "write dates as YYYY-MM-DD.",
     "date_type": "write dates as YYYY-MM-DD.",
@@ -1064,7 +1068,9 @@ def _check_threats(scenario: Scenario, locations: dict[FieldPath, Location], fil
                     f"actors defined: {listing(actors)}.",
                 )
         if threat.by == threat.against:
-            raise _error_at(locations, (*base, "against"), file, "an actor cannot threaten itself")
+            raise _error_at(
+                locations, (*base, "against"), file, "an actor cannot threaten itself", "name the target in `against`."
+            )
         if scenario.actors[threat.by].side == "neutral":
             raise _error_at(
                 locations,
@@ -1074,7 +1080,13 @@ def _check_threats(scenario: Scenario, locations: dict[FieldPath, Location], fil
                 "give the threatener a `side` (government or opposition).",
             )
         if scenario.battlefield is None:
-            raise _error_at(locations, base, file, "threats act on the battlefield: the scenario has no `battlefield:`")
+            raise _error_at(
+                locations,
+                base,
+                file,
+                "threats act on the battlefield: the scenario has no `battlefield:`",
+                "add a `battlefield:` section, or remove the threat.",
+            )
         key = (threat.by, threat.instrument)
         if key in seen:
             raise _error_at(
