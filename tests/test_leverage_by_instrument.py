@@ -92,3 +92,26 @@ def test_a_credible_or_else_lowers_the_targets_alternative_and_carries_leverage(
     assert with_threat.seen.batna[0, russia] <= without.seen.batna[0, russia] + 1e-12
     assert with_threat.seen.coercive_by_instrument[0, us, russia, STRIKES] > 0.0
     assert with_threat.seen.coercive_by_instrument[0, russia, us, STRIKES] == 0.0
+
+
+def test_no_leverage_is_measured_between_parties_an_agreement_binds_and_neither_can_break() -> None:
+    """Issue 11: under the March ceasefire, with no party able to break it (every `spoil` option off), no
+    alternative can come into play and no coercive leverage is measured between any two parties; with the
+    shipped options, Russia (which can break it) has leverage over Turkey, and only pairs of parties that
+    cannot break it measure none."""
+    document = copy.deepcopy(sim.load_scenario(MARCH).raw)
+    shipped = NegotiationModel(scenario_from_mapping(copy.deepcopy(document)), seed=1)
+    for actor in document["actors"].values():
+        actor.setdefault("options", {})["spoil"] = False
+    unbreakable = NegotiationModel(scenario_from_mapping(document), seed=1)
+    shipped.step()
+    unbreakable.step()
+    assert unbreakable.state.ceasefire[0] and shipped.state.ceasefire[0]
+    assert np.all(unbreakable.seen.coercive == 0.0) and np.all(unbreakable.seen.coercive_by_instrument == 0.0)
+    ids = shipped.params.actor_ids
+    assert shipped.seen.coercive[0, ids.index("russia"), ids.index("turkey")] > 0.0
+    can_break = shipped.state.options[0, :, list(sim.scenario.params.OPTION_NAMES).index("spoil")]
+    for i in range(len(ids)):
+        for j in range(len(ids)):
+            if not can_break[i] and not can_break[j]:
+                assert np.all(shipped.seen.coercive_by_instrument[0, i, j] == 0.0)

@@ -973,3 +973,20 @@ def test_b_counterexample_the_deal_overshoots_the_threatener() -> None:
     assert without.zone_exists[0] and with_threat.zone_exists[0]
     assert with_threat.batna[0, 0] == pytest.approx(0.5238, abs=1e-4)
     check_b(params, without, with_threat)
+
+
+def test_the_run_report_marks_what_became_of_each_threat() -> None:
+    """The report's time axes mark a threat carried out, backed down from or dropped, in the threatener's
+    name, at the step the summary gives (the ultimatum at its own seed: the US backs down at the deadline)."""
+    from sim.reports.run import run_marks
+
+    loaded = load_scenario(ROOT / "scenarios" / "stalemate_2016_09_us_ultimatum.yaml")
+    result = run_scenario(loaded)
+    threats = result.summary["threats"]
+    marks = [mark for mark in run_marks(result) if mark.kind == "threat"]
+    assert {mark.label for mark in marks} == {
+        "United States backs down from its threat (strikes)",
+        "United States backs down from its threat (safe zones)",
+    }
+    assert {mark.step for mark in marks} == {threat["step"] for threat in threats.values()}
+    assert all(threat["status"] == "bluff called" for threat in threats.values())

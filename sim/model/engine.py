@@ -504,6 +504,15 @@ def _alternatives(
     return value, probability
 
 
+def _locked_pairs(params: Params, state: State) -> NDArray[np.bool_]:
+    """(N, A, A) pairs (i, j) both bound by an agreement in force that stops the fighting, neither of which
+    can break it (neither has the `spoil` option): their alternatives cannot come into play."""
+    peace = (state.in_force & params.agreements.stops_fighting).astype(np.int64)
+    bound = (peace @ params.agreements.bound.astype(np.int64)) > 0  # (N, A)
+    fixed = bound & ~state.options[:, :, OPTION["spoil"]]
+    return fixed[:, :, None] & fixed[:, None, :]
+
+
 def _leverage_over_without_own_threats(
     params: Params,
     state: State,
@@ -845,6 +854,11 @@ def assess(
         coercive[:, :, holder], coercive_by_instrument[:, :, holder] = _leverage_over_without_own_threats(
             params, state, holder, government, opposition_base, inflow, force, strike_threat, safe_threat, cost
         )
+
+    # Nothing is measured for a pair that an agreement in force binds and that neither side can still break.
+    locked = _locked_pairs(params, state)
+    coercive = np.where(locked, 0.0, coercive)
+    coercive_by_instrument = np.where(locked[..., None], 0.0, coercive_by_instrument)
 
     elapsed = np.full((n_runs, 1), float(step))
     weights = bargaining_weights(

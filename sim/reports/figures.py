@@ -149,7 +149,8 @@ class Timeline:
 
 @dataclass(frozen=True)
 class TimeMark:
-    """Something to mark on a time axis: a scenario event, the deal, or a ceasefire collapse.
+    """Something to mark on a time axis: a scenario event, the deal, a ceasefire collapse, or what became of
+    a threat (carried out, bluff called, lapsed).
 
     `number` is shown on the axis and repeats in the key under the figure; `kind` sets the style.
     """
@@ -157,7 +158,7 @@ class TimeMark:
     step: int
     date: str
     label: str
-    kind: str = "event"  # "event", "deal" or "collapse"
+    kind: str = "event"  # "event", "deal", "collapse" or "threat"
     number: int | None = None
 
     @property
@@ -166,6 +167,8 @@ class TimeMark:
             return "deal"
         if self.kind == "collapse":
             return "collapse"
+        if self.kind == "threat":
+            return "threat"
         return str(self.number) if self.number is not None else "•"
 
 
@@ -173,6 +176,7 @@ MARK_STYLE = {
     "event": dict(color="#555", dash="dot", width=1.2),
     "deal": dict(color=GAIN_LINE, dash="solid", width=2),
     "collapse": dict(color=LOSS_LINE, dash="solid", width=2),
+    "threat": dict(color=LOSS_LINE, dash="dash", width=1.6),
 }
 
 

@@ -41,7 +41,8 @@ def _step_word(result: RunResult) -> str:
 
 
 def run_marks(result: RunResult) -> list[TimeMark]:
-    """The scenario's events (numbered), the deal and a ceasefire collapse, in date order."""
+    """The scenario's events (numbered), the deal, a ceasefire collapse and the fate of each threat, in date
+    order."""
     scenario = result.scenario
     summary = result.summary
     params = params_from_scenario(scenario)
@@ -71,6 +72,16 @@ def run_marks(result: RunResult) -> list[TimeMark]:
                 "collapse",
             )
         )
+    for threat in summary.get("threats", {}).values():
+        by = scenario.actors[threat["by"]].name
+        what = threat["instrument"].replace("_", " ")
+        carried = threat["carried_out_step"]
+        if carried is not None:
+            date = scenario.time.date_of(carried).isoformat()
+            marks.append(TimeMark(carried, date, f"{by} carries out its threat ({what})", "threat"))
+        if threat["status"] in ("bluff called", "lapsed") and threat["step"] is not None:
+            outcome = "backs down from" if threat["status"] == "bluff called" else "drops, its demand met,"
+            marks.append(TimeMark(threat["step"], threat["date"], f"{by} {outcome} its threat ({what})", "threat"))
     return sorted(marks, key=lambda m: (m.step, m.kind != "event"))
 
 
