@@ -513,6 +513,29 @@ def _locked_pairs(params: Params, state: State) -> NDArray[np.bool_]:
     return fixed[:, :, None] & fixed[:, None, :]
 
 
+def _arms_flows(params: Params, state: State) -> tuple[Array, Array, Array]:
+    """(N, A) each: the arms each supplier delivers now; the deliveries its patron's embargo holds back from
+    it; and, per patron, the arms its embargo holds back (what its suppliers would deliver without it)."""
+    delivering, embargoed = _deliveries(params, state)
+    supply = params.actor("arms_supply")
+    held_back = supply * (embargoed & state.supplying & ~state.defying)
+    return supply * delivering, held_back, held_back @ _patron_matrix(params)
+
+
+def _escalation(params: Params, state: State, involvement: Array) -> tuple[Array, Array]:
+    """(N, A) each: the strength one more escalation by each actor would add to the government side and to
+    the opposition side: nothing at the actor's cap (as in the decision rule); only ground force counts on
+    the opposition side, whose strength has no air term."""
+    cap = params.actor("max_involvement")
+    can_escalate = state.options[:, :, OPTION["escalate"]] & (involvement < cap)
+    step = params.actor("escalate_step")
+    added_ground = decisions.escalated_force(state.ground, params.actor("ground"), step, cap) - state.ground
+    added_air = decisions.escalated_force(state.air_present, params.actor("air"), step, cap) - state.air_present
+    air_effectiveness = params.battle("air_effectiveness")[:, None]
+    government = can_escalate * params.government_side * (added_ground + air_effectiveness * added_air)
+    return government, can_escalate * params.opposition_side * added_ground
+
+
 def _leverage_over_without_own_threats(
     params: Params,
     state: State,
@@ -523,6 +546,7 @@ def _leverage_over_without_own_threats(
     force: Array,
     strike_threat: Array,
     safe_threat: Array,
+    involvement: Array,
     cost: Array,
 ) -> tuple[Array, Array]:
     """(N, A_i) whole-presence and (N, A_i, M) per-instrument coercive leverage of every actor over `holder`,
@@ -544,28 +568,8 @@ def _leverage_over_without_own_threats(
     same_government = np.broadcast_to(government_h[:, None], shape)
     same_opposition = np.broadcast_to(opposition_h[:, None], shape)
     same_inflow = np.broadcast_to(inflow[:, None], shape)
-    striking, protecting = _carrying_out(params, state)
-    involvement = batna_math.involvement(
-        state.ground, state.air_present, params.actor("ground") + params.actor("air"), striking | protecting
-    )
-    can_escalate = state.options[:, :, OPTION["escalate"]] & (involvement < params.actor("max_involvement"))
-    added_ground = (
-        decisions.escalated_force(
-            state.ground, params.actor("ground"), params.actor("escalate_step"), params.actor("max_involvement")
-        )
-        - state.ground
-    )
-    added_air = (
-        decisions.escalated_force(
-            state.air_present, params.actor("air"), params.actor("escalate_step"), params.actor("max_involvement")
-        )
-        - state.air_present
-    )
-    air_effectiveness = params.battle("air_effectiveness")[:, None]
-    delivering, embargoed = _deliveries(params, state)
-    supply = params.actor("arms_supply")
-    delivered_by = supply * delivering
-    blocked_by = (supply * (embargoed & state.supplying & ~state.defying)) @ _patron_matrix(params)
+    delivered_by, _, blocked_by = _arms_flows(params, state)
+    government_added, opposition_added = _escalation(params, state, involvement)
     variants = (
         (government_h[:, None], opposition_h[:, None], inflow[:, None]),
         (
@@ -573,11 +577,7 @@ def _leverage_over_without_own_threats(
             opposition_h[:, None] - opp_side * (state.ground + safe) + gov_side * strikes,
             inflow[:, None] - delivered_by + blocked_by,
         ),
-        (
-            government_h[:, None] + can_escalate * gov_side * (added_ground + air_effectiveness * added_air),
-            opposition_h[:, None] + can_escalate * opp_side * added_ground,
-            same_inflow,
-        ),
+        (government_h[:, None] + government_added, opposition_h[:, None] + opposition_added, same_inflow),
         (government_h[:, None] - gov_side * force, opposition_h[:, None] - opp_side * state.ground, same_inflow),
         (government_h[:, None] + opp_side * strikes, opposition_h[:, None] + gov_side * strikes, same_inflow),
         (same_government, opposition_h[:, None] - opp_side * safe, same_inflow),
@@ -751,33 +751,13 @@ def assess(
     gov_side, opp_side = params.government_side, params.opposition_side
     government_without = government[:, None] - gov_side * force + opp_side * strike_threat
     opposition_without = opposition_base[:, None] - opp_side * (state.ground + safe_threat) + gov_side * strike_threat
-    delivering, embargoed = _deliveries(params, state)
-    supply = params.actor("arms_supply")
-    delivered_by = supply * delivering
-    # Arms a patron is holding back: what its suppliers would deliver without its embargo.
-    blocked_by = (supply * (embargoed & state.supplying & ~state.defying)) @ _patron_matrix(params)
+    delivered_by, held_back, blocked_by = _arms_flows(params, state)
     inflow_without = inflow[:, None] - delivered_by + blocked_by
-    # What one more escalation would add: nothing at the actor's cap (as in the decision rule); only ground
-    # force counts on the opposition side, whose strength has no air term.
-    can_escalate = state.options[:, :, OPTION["escalate"]] & (involvement < params.actor("max_involvement"))
-    added_ground = (
-        decisions.escalated_force(
-            state.ground, params.actor("ground"), params.actor("escalate_step"), params.actor("max_involvement")
-        )
-        - state.ground
-    )
-    added_air = (
-        decisions.escalated_force(
-            state.air_present, params.actor("air"), params.actor("escalate_step"), params.actor("max_involvement")
-        )
-        - state.air_present
-    )
-    government_escalated = government[:, None] + can_escalate * gov_side * (
-        added_ground + air_effectiveness * added_air
-    )
-    opposition_escalated = opposition_base[:, None] + can_escalate * opp_side * added_ground
+    government_added, opposition_added = _escalation(params, state, involvement)
+    government_escalated = government[:, None] + government_added
+    opposition_escalated = opposition_base[:, None] + opposition_added
 
-    inflow_resumed = inflow[:, None] + supply * (embargoed & state.supplying & ~state.defying)
+    inflow_resumed = inflow[:, None] + held_back
     unchanged = (n_runs, n_actors)
     same_government = np.broadcast_to(government[:, None], unchanged)
     same_opposition = np.broadcast_to(opposition_base[:, None], unchanged)
@@ -852,7 +832,17 @@ def assess(
     # would otherwise grow with its own threat, crediting the other with what the target's instrument did.
     for holder in np.flatnonzero(np.any((strike_threat > 0) | (safe_threat > 0), axis=0)):
         coercive[:, :, holder], coercive_by_instrument[:, :, holder] = _leverage_over_without_own_threats(
-            params, state, holder, government, opposition_base, inflow, force, strike_threat, safe_threat, cost
+            params,
+            state,
+            holder,
+            government,
+            opposition_base,
+            inflow,
+            force,
+            strike_threat,
+            safe_threat,
+            involvement,
+            cost,
         )
 
     # Nothing is measured for a pair that an agreement in force binds and that neither side can still break.

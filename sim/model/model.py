@@ -14,31 +14,9 @@ from sim.mechanisms import concessions, decisions
 from sim.mechanisms.leverage import INSTRUMENTS
 from sim.model import engine
 from sim.model.agents import DECISIONS, NegotiationActor
+from sim.scenario.names import ACTOR_SCALARS, STEP_SCALARS
 from sim.scenario.params import Params, params_from_scenario
 from sim.scenario.schema import Scenario
-
-ACTOR_SCALARS = (
-    "batna",
-    "utility_of_offer",
-    "reservation",
-    "demand",
-    "weight",
-    "accepts",
-    "aspiration",
-    "spoil_probability",
-    "restrains",
-    "softened",
-    "escalated",
-    "withdrew",
-    "involvement",
-    "projected_win_probability",
-    "ground",
-    "air_present",
-    "air_withdrawn",
-    "credibility",
-    "coercive_total",
-    "inducement_total",
-)
 
 
 class NegotiationModel(Model):
@@ -68,26 +46,7 @@ class NegotiationModel(Model):
         )
         for i, actor_id in enumerate(ids):
             NegotiationActor(self, i, actor_id, scenario.actors[actor_id].name)
-        model_reporters = {
-            name: name
-            for name in (
-                "step_index",
-                "date",
-                "control",
-                "win_probability",
-                "government_strength",
-                "opposition_strength",
-                "arms_stock",
-                "arms_inflow",
-                "ceasefire",
-                "deal",
-                "zone_exists",
-                "intensity",
-                "collapse_probability",
-                "broken_by",
-                "events",
-            )
-        }
+        model_reporters = {name: name for name in ("step_index", "date", *STEP_SCALARS)}
         model_reporters.update({f"proposal_{k}": f"proposal_{k}" for k in self.params.issue_ids})
         for agreement_id in self.params.agreements.ids:
             for suffix in ("in_force", "breach_probability"):

@@ -36,10 +36,8 @@ RUNS_FIXED = (
     "control_end",
 )
 # The time series (`sim.model.model`, `sim.model.results._timeseries`): the actor's columns and the step's.
-TIMESERIES_ACTOR_FIXED = (
-    "step",
-    "date",
-    "actor",
+# The model collects exactly these (it imports them from here).
+ACTOR_SCALARS = (
     "batna",
     "utility_of_offer",
     "reservation",
@@ -61,7 +59,7 @@ TIMESERIES_ACTOR_FIXED = (
     "coercive_total",
     "inducement_total",
 )
-TIMESERIES_STEP_FIXED = (
+STEP_SCALARS = (
     "control",
     "win_probability",
     "government_strength",
@@ -76,6 +74,8 @@ TIMESERIES_STEP_FIXED = (
     "broken_by",
     "events",
 )
+TIMESERIES_ACTOR_FIXED = ("step", "date", "actor", *ACTOR_SCALARS)
+TIMESERIES_STEP_FIXED = STEP_SCALARS
 AGREEMENT_SERIES = ("in_force", "signed", "collapsed", "violated", "breach_probability")
 SENSITIVITY_FIXED = ("deal", "time_to_deal", "ceasefire_held_steps", "control_end")
 
