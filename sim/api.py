@@ -51,15 +51,18 @@ def timeseries_csv(result: RunResult) -> str:
 
 
 def write_run_outputs(result: RunResult, folder: Path, force: bool = False) -> list[Path]:
-    """Write report.html, summary.json and timeseries.csv of a run into `folder`, atomically."""
+    """Write report.html, summary.json and timeseries.csv of a run into `folder`, atomically. The summary and
+    the report also say how often the run's outcomes come over `SPREAD_RUNS` other seeds (`across_seeds`)."""
     from sim.reports.run import run_report  # plotly loads only when a report is written
+    from sim.runs.spread import seed_spread
 
+    spread = seed_spread(result.scenario, result.seed)
     return write_outputs(
         Path(folder),
         {
-            "summary.json": write_json(result.summary),
+            "summary.json": write_json({**result.summary, "across_seeds": spread}),
             "timeseries.csv": write_text(timeseries_csv(result)),
-            "report.html": write_text(run_report(result)),
+            "report.html": write_text(run_report(result, spread)),
         },
         force=force,
     )

@@ -102,8 +102,29 @@ def marks_key(marks: Sequence[TimeMark], step_word: str = "week") -> str:
     return f'<ol class="key" aria-label="marks on the time axes">{items}</ol>'
 
 
-def run_header(result: RunResult) -> str:
-    """Scenario name, outcome sentence, description, sources, seed, period, file hash and the cast's colours."""
+def spread_sentence(result: RunResult, spread: dict[str, Any]) -> str:
+    """How often the outcomes of this one path come over other seeds (`sim.runs.spread.seed_spread`)."""
+
+    def share(entry: dict[str, Any]) -> str:
+        low, high = entry["ci95"]
+        return f"{entry['probability']:.0%} (95% interval {low:.0%} to {high:.0%})"
+
+    word = _step_word(result)
+    settlement = spread["settlement"]
+    text = (
+        f"This page follows one path of the war, drawn by seed {result.seed}. Over {spread['runs']} runs of the "
+        f"same scenario with other seeds: a settlement in {share(settlement)}"
+    )
+    if settlement["first_step"]["count"]:
+        text += f", first signed typically in {word} {settlement['first_step']['p50']:.0f}"
+    if result.scenario.battlefield is not None:
+        text += f"; the fighting restarted after a ceasefire in {share(spread['ceasefire_collapsed'])}"
+    return text + "."
+
+
+def run_header(result: RunResult, spread: dict[str, Any] | None = None) -> str:
+    """Scenario name, outcome sentence, how often it comes over other seeds, description, sources, seed,
+    period, file hash and the cast's colours."""
     scenario = result.scenario
     summary = result.summary
     sources = ", ".join(esc(s) for s in scenario.sources) or "none given"
@@ -116,7 +137,8 @@ def run_header(result: RunResult) -> str:
         '<header class="report"><p class="kicker">Negotiation simulation: one run</p>'
         f"<h1>{esc(scenario.name)}</h1>"
         f'<p class="outcome"><span class="label">Outcome</span><span id="outcome">{esc(summary["outcome"])}</span></p>'
-        f'<p class="description">{esc(scenario.description)}</p>'
+        + (f'<p class="spread" id="across-seeds">{esc(spread_sentence(result, spread))}</p>' if spread else "")
+        + f'<p class="description">{esc(scenario.description)}</p>'
         '<dl class="meta">'
         f"<div><dt>Sources</dt><dd>{sources}</dd></div>"
         f"<div><dt>Seed</dt><dd>{esc(summary['seed'])}</dd></div>"
@@ -371,11 +393,11 @@ def run_sections(result: RunResult) -> list[Section]:
     return sections
 
 
-def run_report(result: RunResult) -> str:
-    """The HTML report of one run."""
+def run_report(result: RunResult, spread: dict[str, Any] | None = None) -> str:
+    """The HTML report of one run; with `spread`, its header says how often its outcomes come over other seeds."""
     return render_page(
         result.scenario.name,
-        run_header(result),
+        run_header(result, spread),
         run_sections(result),
         footer_note="Utilities are on a 0 to 1 scale (1 = the actor's ideal outcome); "
         f"one step is one {esc(_step_word(result))}.",

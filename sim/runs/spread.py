@@ -1,0 +1,54 @@
+"""What one run means: the same scenario over other seeds (issue: a single path is not the answer).
+
+A run report follows one path of the war, drawn by one seed. Beside it, `seed_spread` runs the same
+scenario (the same inputs, no `uncertain:` sampling) with `SPREAD_RUNS` other seeds, all in one vectorised
+chunk, and counts how often each outcome came: a settlement, each agreement reached and still in force at
+the end, the fighting restarted after a ceasefire. The seeds are the ensemble's (`batch.run_seeds`) from
+the run's own seed, so the figures are reproducible.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from sim.runs.batch import ChunkSpec, agreement_ids, run_seeds, simulate_chunk
+from sim.runs.statistics import describe_values, wilson_interval
+from sim.scenario.params import compile_agreements
+from sim.scenario.schema import Scenario
+
+SPREAD_RUNS = 200
+
+
+def _share(count: int, runs: int) -> dict[str, Any]:
+    low, high = wilson_interval(count, runs)
+    return {"probability": round(count / runs, 6), "ci95": [round(low, 6), round(high, 6)]}
+
+
+def seed_spread(scenario: Scenario, seed: int, runs: int = SPREAD_RUNS) -> dict[str, Any]:
+    """The outcomes of `runs` runs of `scenario` with other seeds: {`runs`, `seeds_from`, `settlement`
+    (share with a settlement signed at some step, and the first week's quantiles), `ceasefire_collapsed`
+    (share in which the fighting restarted after a ceasefire), `agreements` {id: {`reached`,
+    `held_to_end`}}}, each share with a Wilson 95% interval."""
+    outcomes = simulate_chunk(ChunkSpec(scenario), 0, run_seeds(seed, runs), {}).outcomes
+    agreements = compile_agreements(scenario)
+    first = outcomes[f"agreement_{agreements.ids[agreements.settlement]}_first_step"]
+    result: dict[str, Any] = {
+        "runs": runs,
+        "seeds_from": seed,
+        "settlement": {
+            **_share(int(np.sum(outcomes["deal"])), runs),
+            "first_step": describe_values(first[first >= 0].astype(np.float64)),
+        },
+        "ceasefire_collapsed": _share(int(np.sum(outcomes["ceasefire_collapsed_step"] >= 0)), runs),
+        "agreements": {},
+    }
+    for agreement in agreement_ids(scenario):
+        first = outcomes[f"agreement_{agreement}_first_step"]
+        at_end = outcomes[f"agreement_{agreement}_at_end"]
+        result["agreements"][agreement] = {
+            "reached": _share(int(np.sum(first >= 0)), runs),
+            "held_to_end": _share(int(np.sum(at_end)), runs),
+        }
+    return result
