@@ -436,3 +436,26 @@ def test_the_time_series_records_each_agreement_signed_violated_and_collapsed(ma
     violated = steps["ceasefire_violated"].astype(bool)
     assert not (violated & ~in_force_before).any()
     assert violated.loc[march.summary["agreements"]["ceasefire"]["collapsed_step"]]
+
+
+def test_who_was_winning_draws_the_odds_the_alternatives_rest_on(march) -> None:
+    """Issue 14: the control figure's dashed line is the projected odds the actors use (the median over actors
+    of `projected_win_probability`, withdrawn aircraft counted by their return), not the odds with only the
+    forces present, which it draws apart (dotted); the caption gives both at the end. In March, after the
+    withdrawal, the two differ (the aircraft can return within a day, so the projection keeps them)."""
+    from sim.reports.figures import control_figure
+
+    series = march.timeseries
+    figure = control_figure(series, [])
+    names = [trace.name for trace in figure.data]
+    projected = figure.data[names.index(next(n for n in names if "as the actors project it" in n))]
+    present = figure.data[names.index(next(n for n in names if "only the forces present" in n))]
+    expected = series.groupby("step")["projected_win_probability"].median().sort_index().to_numpy()
+    np.testing.assert_allclose(projected.y, np.round(expected, 4), atol=1e-12)
+    now = series.drop_duplicates("step").sort_values("step")["win_probability"].to_numpy()
+    np.testing.assert_allclose(present.y, np.round(now, 4), atol=1e-12)
+    assert projected.line.dash == "dash" and present.line.dash == "dot"
+    after = series.drop_duplicates("step")["date"] >= "2016-03-14"
+    assert np.all(expected[after.to_numpy()] > now[after.to_numpy()])
+    caption = next(section.caption for section in run_sections(march) if section.title == "Who was winning the war?")
+    assert f"was {expected[-1]:.0%} (dashed)" in caption and f"it was {now[-1]:.0%}" in caption

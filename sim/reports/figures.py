@@ -646,6 +646,13 @@ def deal_value_figure(
 # --- the battlefield ---------------------------------------------------------------------------------
 
 
+def projected_odds(timeseries: pd.DataFrame) -> pd.Series:
+    """Per step, the median over actors of the projected chance that the government side prevails
+    (`projected_win_probability`): the odds every alternative to a deal rests on, over each actor's horizon,
+    with withdrawn aircraft counted by the weight of their return. Actors differ only by their horizon."""
+    return timeseries.groupby("step")["projected_win_probability"].median().sort_index().reset_index(drop=True)
+
+
 def control_figure(timeseries: pd.DataFrame, marks: Sequence[TimeMark | tuple[int, str, str]]) -> go.Figure:
     """Control of territory and the war lottery over time, with events and ceasefire periods."""
     steps = _step_rows(timeseries)
@@ -667,11 +674,22 @@ def control_figure(timeseries: pd.DataFrame, marks: Sequence[TimeMark | tuple[in
         dict(
             type="scatter",
             **timeline.x(),
-            y=rounded(steps["win_probability"], 4),
-            name="chance the government side prevails if the war goes on",
+            y=rounded(projected_odds(timeseries), 4),
+            name="chance the government side prevails, as the actors project it (their alternatives rest on it)",
             mode="lines",
-            line=dict(color=LOSS_LINE, width=2, dash="dash"),
-            hovertemplate="chance the government side prevails: %{y:.1%}<extra></extra>",
+            line=dict(color=LOSS_LINE, width=2.5, dash="dash"),
+            hovertemplate="projected chance the government side prevails: %{y:.1%}<extra></extra>",
+        )
+    )
+    data.append(
+        dict(
+            type="scatter",
+            **timeline.x(),
+            y=rounded(steps["win_probability"], 4),
+            name="the same with only the forces present this week (withdrawn aircraft not counted)",
+            mode="lines",
+            line=dict(color=MUTED, width=1.2, dash="dot"),
+            hovertemplate="with the forces present: %{y:.1%}<extra></extra>",
         )
     )
     layout = layout_of("Control of territory and the odds of the war", 400)

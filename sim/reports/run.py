@@ -27,6 +27,7 @@ from sim.reports.figures import (
     issue_space_figure,
     leverage_arrays,
     leverage_over_time_figure,
+    projected_odds,
     proposals_figure,
 )
 from sim.reports.page import Section, render_page
@@ -288,11 +289,14 @@ def _leverage_caption(
 def _control_caption(result: RunResult) -> str:
     steps = result.timeseries.drop_duplicates("step").sort_values("step")
     start, end = float(steps["control"].iloc[0]), float(steps["control"].iloc[-1])
-    odds = float(steps["win_probability"].iloc[-1])
+    odds = float(projected_odds(result.timeseries).iloc[-1])
+    present = float(steps["win_probability"].iloc[-1])
     return (
         f"Shows who gains ground when: the government side held {start:.0%} of the territory at the start and "
-        f"{end:.0%} at the end, when its chance of prevailing if the war went on was {odds:.0%}. Blue background: "
-        "a ceasefire in force; the odds of war set every side's alternative to a deal."
+        f"{end:.0%} at the end. Its chance of prevailing if the war went on, as the actors projected it at the "
+        f"end, was {odds:.0%} (dashed): these odds, with withdrawn aircraft counted by how fast they can return, "
+        f"set every side's alternative to a deal. Counting only the forces present that week it was {present:.0%} "
+        "(dotted). Blue background: a ceasefire in force."
     )
 
 
