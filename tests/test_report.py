@@ -459,3 +459,19 @@ def test_who_was_winning_draws_the_odds_the_alternatives_rest_on(march) -> None:
     assert np.all(expected[after.to_numpy()] > now[after.to_numpy()])
     caption = next(section.caption for section in run_sections(march) if section.title == "Who was winning the war?")
     assert f"was {expected[-1]:.0%} (dashed)" in caption and f"it was {now[-1]:.0%}" in caption
+
+
+def test_the_deal_value_axis_explains_values_below_zero(march) -> None:
+    """Issue 14: the axis said "0 = worst" while alternatives below 0 were drawn on it; it now says what a value
+    below 0 is when there is one, and does not mention it when there is none."""
+    from sim.reports.figures import deal_comparison_at, deal_gain_figure
+
+    params_ids = tuple(march.scenario.actors)
+    names = {a: actor.name for a, actor in march.scenario.actors.items()}
+    required = {a: actor.consent_required for a, actor in march.scenario.actors.items()}
+    for step in sorted(march.timeseries["step"].unique()):
+        comparisons = deal_comparison_at(march.timeseries, int(step), params_ids, names, required)
+        values = [v for c in comparisons for v in (c.deal_value, c.alternative, c.reservation) if v is not None]
+        title = deal_gain_figure(comparisons, "now").layout.xaxis.title.text
+        assert "worst" not in title
+        assert ("below 0" in title) == (min(values) < 0)

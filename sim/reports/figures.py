@@ -513,7 +513,10 @@ def deal_gain_figure(comparisons: Sequence[DealComparison], moment: str) -> go.F
         showgrid=False,
     )
     layout["xaxis"] = dict(
-        title=dict(text="utility of the outcome to the actor<br>(0 = worst, 1 = its ideal)"),
+        title=dict(
+            text="utility of the outcome to the actor<br>(1 = its ideal, 0 = the farthest outcome"
+            + ("; below 0: a war that costs more than it can win)" if low < 0 else ")")
+        ),
         zeroline=True,
         range=[round(low - 0.04 - 0.05 * (high - low), 3), round(high + 0.06 + 0.12 * (high - low), 3)],
     )
