@@ -122,6 +122,7 @@ class LoadedScenario:
     locations: dict[FieldPath, Location] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
     parents: list[tuple[Path, str]] = field(default_factory=list)  # (file, sha256) of each `extends:` ancestor
+    observed: dict[str, ObservationRows] = field(default_factory=dict)  # the `observations:` series, as read
 
     def provenance(self) -> dict[str, Any]:
         """The files this scenario is made of, with their hashes, so a reader can verify which produced a result."""
@@ -1195,10 +1196,17 @@ def load_scenario(path: str | Path) -> LoadedScenario:
         from sim.scenario.uncertainty import check_uncertain  # late: it loads scipy.stats, a second of start-up
 
         check_uncertain(scenario, locations, file, _error_at)
+    observed = read_observations(scenario, locations, file) if scenario.observations else {}
     digest = hashlib.sha256(read_bytes(path)).hexdigest()
     parents = [(parent, hashlib.sha256(read_bytes(parent)).hexdigest()) for parent in ancestors]
     return LoadedScenario(
-        scenario=scenario, path=path, sha256=digest, locations=locations, raw=document, parents=parents
+        scenario=scenario,
+        path=path,
+        sha256=digest,
+        locations=locations,
+        raw=document,
+        parents=parents,
+        observed=observed,
     )
 
 
@@ -1212,3 +1220,356 @@ def scenario_from_mapping(document: dict[str, Any], name: str = "<mapping>") -> 
     check_references(scenario, {}, name)
     check_size_and_names(scenario, {}, name)
     return scenario
+
+
+# ---------------------------------------------------------------------------- observed series (CSV)
+
+MAX_DATA_BYTES = 10_000_000  # an observed series; the shipped ones are under 3 kB
+MAX_COUNT = 2**63 - 1  # counts are int64
+_WEEK_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_MONTH_DATE = re.compile(r"([0-9]{4})-([0-9]{2})")
+_WHOLE = re.compile(r"[0-9]+")
+_DECIMAL = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # tab and line breaks are allowed
+
+
+@dataclass(frozen=True)
+class ObservationRows:
+    """One observed series as read from its CSV file: the start of each period and its count, in file order.
+
+    Plain Python (no numpy): `sim.scenario.observations` turns it into arrays.
+    """
+
+    path: Path  # the CSV file, relative to the scenario file that names it (as opened)
+    sha256: str
+    dates: tuple[dt.date, ...]  # first day of each week or month
+    counts: tuple[int, ...]
+    lines: tuple[int, ...]  # the line of each row in the file (1-based)
+
+
+def read_observations(
+    scenario: Scenario, locations: dict[FieldPath, Location], file: str
+) -> dict[str, ObservationRows]:
+    """Read and check every series of the `observations:` section.
+
+    Each `file:` is relative to the folder of the scenario file that wrote it (with `extends:`, a parent's
+    series stays relative to the parent). A problem is a `ScenarioError` naming the CSV file, its line and
+    column, and the scenario field; a file that cannot be opened is reported where the scenario names it.
+    """
+    series: dict[str, ObservationRows] = {}
+    for observation_id in scenario.observations:
+        problem = id_problem(observation_id)
+        if problem is not None:
+            raise _error_at(
+                locations,
+                ("observations", observation_id),
+                file,
+                f"{problem} (observation id {shown(observation_id)})",
+                f"{ID_FORM}; e.g. ru_incidents, ucdp_deaths.",
+            )
+        series[observation_id] = _read_observation(scenario, observation_id, locations, file)
+    return series
+
+
+class _DataFile:
+    """Where an observed series comes from, to make errors that name its file, line and column."""
+
+    def __init__(self, observation_id: str, path: Path, named_at: Location) -> None:
+        self.base = ("observations", observation_id)
+        self.path = path
+        self.named = f"observations.{observation_id}.file in {named_at[0]}:{named_at[1]}:{named_at[2]}"
+
+    def error(self, message: str, line: int | None, column: int | None, key: str, hint: str = "") -> ScenarioError:
+        hint = (hint + " " if hint else "") + f"(The file is named by {self.named}.)"
+        return ScenarioError(
+            str(self.path), message, line=line, column=column, field_path=dotted((*self.base, key)), hint=hint
+        )
+
+
+def _read_observation(
+    scenario: Scenario, observation_id: str, locations: dict[FieldPath, Location], file: str
+) -> ObservationRows:
+    observation = scenario.observations[observation_id]
+    file_field = ("observations", observation_id, "file")
+    named_at = locate(locations, file_field, file)
+    path = Path(named_at[0]).parent / observation.file
+    data = _read_data_bytes(
+        path, observation.file, lambda message, hint="": _error_at(locations, file_field, file, message, hint)
+    )
+    source = _DataFile(observation_id, path, named_at)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        line_start = data.rfind(b"\n", 0, error.start) + 1
+        column = len(data[line_start : error.start].decode("utf-8", errors="replace")) + 1
+        raise source.error(
+            f"the data file is not UTF-8 text (byte 0x{data[error.start]:02x}), so not a CSV file",
+            line,
+            column,
+            "file",
+            "save it as UTF-8 CSV (comma-separated values with a header line).",
+        ) from None
+    text = text.removeprefix("\ufeff")
+    lines = _LINE_BREAK.split(text)
+    control = _CONTROL.search(text)
+    if control is not None:
+        before = text[: control.start()]
+        line = len(_LINE_BREAK.findall(before)) + 1
+        column = len(_LINE_BREAK.split(before)[-1]) + 1
+        raise source.error(
+            f"the data file holds the control character U+{ord(control.group()):04X}, so it is not a CSV text file",
+            line,
+            column,
+            "file",
+            "give a CSV file of plain text (comma-separated values with a header line).",
+        )
+    if lines and lines[-1] == "":
+        lines.pop()  # the line break that ends the last line
+    if not any(line.strip() for line in lines):
+        raise source.error(
+            "the data file is empty",
+            1,
+            1,
+            "file",
+            "a series is a CSV file with a header line (the column names) and a row per week or month.",
+        )
+    if not lines[0].strip():
+        raise source.error(
+            "the first line of the data file is blank",
+            1,
+            1,
+            "file",
+            "the first line is the header: the column names, separated by commas.",
+        )
+    header = _csv_row(lines, 0, source)
+    date_key, count_key = observation.date_key, observation.column
+    date_index = _header_index(header, date_key, lines[0], source, "date_column", observation.resolution)
+    count_index = _header_index(header, count_key, lines[0], source, "column", observation.resolution)
+    end_of = _month_end if observation.resolution == "month" else _week_end
+    start, end = scenario.time.start, scenario.time.end
+    dates: list[dt.date] = []
+    counts: list[int] = []
+    row_lines: list[int] = []
+    first_line: dict[dt.date, int] = {}
+    for index in range(1, len(lines)):
+        if not lines[index].strip():
+            continue  # a blank line holds no row
+        line = index + 1
+        row = _csv_row(lines, index, source)
+        if len(row) != len(header):
+            starts = _field_starts(lines[index])
+            column = starts[len(header)] if len(row) > len(header) else len(lines[index]) + 1
+            raise source.error(
+                f"the row has {len(row)} values and the header {len(header)}",
+                line,
+                column,
+                "file",
+                "give every row one value per column of the header (an empty value is written as nothing "
+                "between two commas).",
+            )
+        starts = _field_starts(lines[index])
+        when = _period_start(row[date_index], observation.resolution, source, line, starts[date_index])
+        where = (line, starts[date_index], "date_column")
+        if when in first_line:
+            raise source.error(
+                f"the {observation.resolution} {when:%Y-%m-%d} is given twice (first on line {first_line[when]})",
+                *where,
+                "give each period once.",
+            )
+        if dates and when < dates[-1]:
+            raise source.error(
+                f"the dates are not in order: {shown(row[date_index])} comes after {dates[-1]:%Y-%m-%d} (line "
+                f"{row_lines[-1]})",
+                *where,
+                "sort the rows by date, earliest first.",
+            )
+        if dates and observation.resolution == "week" and when < _week_end(dates[-1]):
+            raise source.error(
+                f"the week of {when} overlaps the week of {dates[-1]} (line {row_lines[-1]}): a week is 7 days",
+                *where,
+                "give one row per week, each 7 days (or more) after the one before.",
+            )
+        # The window: periods not wholly inside [since, until] are left out, whatever the scenario's span.
+        if (observation.since is not None and when < observation.since) or (
+            observation.until is not None and end_of(when) - dt.timedelta(days=1) > observation.until
+        ):
+            continue
+        if not (when < end and end_of(when) > start):
+            raise source.error(
+                f"the {observation.resolution} of {shown(row[date_index])} is outside the scenario ({start} to "
+                f"{end}, exclusive)",
+                *where,
+                "keep only the rows of periods that overlap the scenario's time span, or change time.start "
+                "or time.steps.",
+            )
+        counts.append(_count(row[count_index], count_key, source, line, starts[count_index]))
+        first_line[when] = line
+        dates.append(when)
+        row_lines.append(line)
+    if not dates:
+        raise source.error(
+            "the data file has no rows"
+            + (" inside the window (since, until)" if observation.since or observation.until else ""),
+            1,
+            1,
+            "file",
+            "add a row per week or month, or widen the window.",
+        )
+    return ObservationRows(
+        path=path,
+        sha256=hashlib.sha256(data).hexdigest(),
+        dates=tuple(dates),
+        counts=tuple(counts),
+        lines=tuple(row_lines),
+    )
+
+
+def _read_data_bytes(path: Path, written: str, fail: Any) -> bytes:
+    """The bytes of a data file: a regular file of at most MAX_DATA_BYTES (as `read_bytes` for scenarios).
+
+    `written` is the name as the scenario gives it; `fail(message, hint)` makes the error, placed where the
+    scenario names the file."""
+    name = f"{shown(written)} ({path})"
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise fail(
+            f"data file {name} not found", "the path is relative to the folder of the scenario file that names it."
+        ) from None
+    except (OSError, ValueError) as error:  # a link loop, a name too long, no permission, a NUL character
+        reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+        raise fail(f"cannot read data file {name}: {reason}", "name a readable CSV file.") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise fail(f"data file {name} is a folder", "name a CSV file.")
+    if not stat.S_ISREG(info.st_mode):
+        raise fail(f"data file {name} is not a regular file (a device, pipe or socket)", "name a CSV file.")
+    too_big = fail(
+        f"data file {name} is larger than the {MAX_DATA_BYTES} bytes a series may have",
+        "a series is a short CSV file (a row per week or month); check that this is the file you meant.",
+    )
+    if info.st_size > MAX_DATA_BYTES:
+        raise too_big
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_DATA_BYTES + 1)  # the file may have grown since stat()
+    except OSError as error:
+        raise fail(f"cannot read data file {name}: {error.strerror or error}", "name a readable CSV file.") from None
+    if len(data) > MAX_DATA_BYTES:
+        raise too_big
+    return data
+
+
+def _csv_row(lines: list[str], index: int, source: _DataFile) -> list[str]:
+    """One line read as a CSV record (a quoted value may not run onto the next line)."""
+    import csv
+
+    try:
+        return next(csv.reader([lines[index]], strict=True))
+    except csv.Error as error:
+        raise source.error(
+            f"not a CSV file: {error}",
+            index + 1,
+            1,
+            "file",
+            "give comma-separated values, one record per line; close every quote on the line it opens.",
+        ) from None
+
+
+def _field_starts(line: str) -> list[int]:
+    """The column (1-based) where each comma-separated value of a line starts, quotes respected."""
+    starts = [1]
+    quoted = False
+    for position, char in enumerate(line):
+        if char == '"':
+            quoted = not quoted
+        elif char == "," and not quoted:
+            starts.append(position + 2)
+    return starts
+
+
+def _header_index(header: list[str], key: str, line: str, source: _DataFile, field_name: str, resolution: str) -> int:
+    places = [index for index, name in enumerate(header) if name == key]
+    if len(places) > 1:
+        starts = _field_starts(line)
+        raise source.error(
+            f"the header names the column {shown(key)} more than once (columns {places[0] + 1} and {places[1] + 1})",
+            1,
+            starts[places[1]],
+            field_name,
+            "give each column a name of its own.",
+        )
+    if places:
+        return places[0]
+    default = field_name == "date_column" and key in {"week_start", "month"}
+    if default:
+        what = f"the default date column of a {resolution}ly series"
+    else:
+        what = "the date column named by `date_column:`" if field_name == "date_column" else "the count column"
+    near = [name for name in header if name.strip().lower() == key.strip().lower()]
+    hint = f"columns in the file: {listing(set(header))}."
+    if near:
+        hint = f"did you mean {shown(near[0])}? The " + hint
+    elif len(header) == 1 and any(mark in header[0] for mark in ";\t|"):
+        hint = "the file must be comma-separated (it seems to use another separator); " + hint
+    if default:
+        hint += " Name the date column with `date_column:`."
+    raise source.error(f"the data file has no column {shown(key)} ({what})", 1, 1, field_name, hint)
+
+
+def _period_start(cell: str, resolution: str, source: _DataFile, line: int, column: int) -> dt.date:
+    """The first day of the week (YYYY-MM-DD) or month (YYYY-MM) a date cell names."""
+    text = cell.strip()
+    try:
+        if resolution == "week" and _WEEK_DATE.fullmatch(text):
+            return dt.date.fromisoformat(text)
+        month = _MONTH_DATE.fullmatch(text)
+        if resolution == "month" and month:
+            return dt.date(int(month.group(1)), int(month.group(2)), 1)
+    except ValueError:
+        pass
+    form = "YYYY-MM-DD, the first day of the week (a real date)" if resolution == "week" else "YYYY-MM (month 01 to 12)"
+    raise source.error(
+        f"cannot read {shown(cell)} as a {resolution}", line, column, "date_column", f"write each date as {form}."
+    )
+
+
+def _week_end(start: dt.date) -> dt.date:
+    """The day after a week that opens on `start` (a date past 9999 counts as the last representable day)."""
+    return start + dt.timedelta(days=7) if start <= dt.date.max - dt.timedelta(days=7) else dt.date.max
+
+
+def _month_end(start: dt.date) -> dt.date:
+    """The first day of the next month."""
+    if start.month < 12:
+        return start.replace(month=start.month + 1)
+    return start.replace(year=start.year + 1, month=1) if start.year < dt.MAXYEAR else dt.date.max
+
+
+def _count(cell: str, key: str, source: _DataFile, line: int, column: int) -> int:
+    """A count: a whole number of 0 or more, written as digits."""
+    text = cell.strip()
+    problem = None
+    if _WHOLE.fullmatch(text):
+        if len(text) <= 19 and int(text) <= MAX_COUNT:
+            return int(text)
+        problem = f"the count {shown(cell)} in column {shown(key)} is too large (more than {MAX_COUNT})"
+    elif not text:
+        problem = f"no count in column {shown(key)}"
+    elif _DECIMAL.fullmatch(text) and text.startswith("-"):
+        problem = f"the count {shown(cell)} in column {shown(key)} is negative"
+    elif _DECIMAL.fullmatch(text) and float(text).is_integer():
+        problem = f"the count {shown(cell)} in column {shown(key)} is written with a decimal point or an exponent"
+    elif _DECIMAL.fullmatch(text):
+        problem = f"the count {shown(cell)} in column {shown(key)} is not a whole number"
+    else:
+        problem = f"the count {shown(cell)} in column {shown(key)} is not a number"
+    raise source.error(
+        problem,
+        line,
+        column,
+        "column",
+        "a count is a whole number of 0 or more, written with digits only (no sign, decimal point or "
+        "exponent); a missing period is a row left out, not an empty value.",
+    )

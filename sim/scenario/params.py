@@ -274,6 +274,7 @@ class Params:
     opposition_victory: Array
     actor_values: dict[str, Array] = field(default_factory=dict)  # name -> (N, A)
     battlefield_values: dict[str, Array] = field(default_factory=dict)  # name -> (N,)
+    observation_values: dict[str, Array] = field(default_factory=dict)  # "<observation id>.<parameter>" -> (N,)
 
     @property
     def runs(self) -> int:
@@ -382,7 +383,22 @@ def params_from_scenario(scenario: Scenario, runs: int = 1) -> Params:
         opposition_victory=opposition_victory,
         actor_values=actor_values,
         battlefield_values=battlefield_values,
+        observation_values=compile_observation_values(scenario, runs),
     )
+
+
+# The numeric parameters of an observation model (`schema.ObservationModel`), uncertain as
+# observations.<id>.model.<parameter>.
+OBSERVATION_FIELDS = ("scale", "dispersion", "baseline")
+
+
+def compile_observation_values(scenario: Scenario, runs: int) -> dict[str, Array]:
+    """The observation models' parameters for `runs` runs: "<observation id>.<parameter>" -> (N,)."""
+    return {
+        f"{observation_id}.{name}": np.full(runs, float(getattr(observation.model, name)))
+        for observation_id, observation in (getattr(scenario, "observations", None) or {}).items()
+        for name in OBSERVATION_FIELDS
+    }
 
 
 def field_target(params: Params, dotted: str) -> tuple[Array, tuple[slice | int, ...]] | None:
@@ -404,6 +420,10 @@ def field_target(params: Params, dotted: str) -> tuple[Array, tuple[slice | int,
         return array, (slice(None), params.issue_ids.index(parts[2]))
     if parts[0] == "issues" and len(parts) == 3 and parts[1] in params.issue_ids and parts[2] == "status_quo":
         return params.status_quo, (slice(None), params.issue_ids.index(parts[1]))
+    if parts[0] == "observations" and len(parts) == 4 and parts[2] == "model":
+        key = f"{parts[1]}.{parts[3]}"
+        if key in params.observation_values:
+            return params.observation_values[key], (slice(None),)
     return None
 
 

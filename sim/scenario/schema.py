@@ -353,6 +353,67 @@ class Threat(StrictModel):
     )
 
 
+class ObservationModel(StrictModel):
+    """How the model's fighting intensity gives the expected count of an observed series, and the spread of
+    the counts around it (`sim.mechanisms.observation`)."""
+
+    dist: Literal["negative_binomial"] = Field(
+        "negative_binomial",
+        description="The count distribution: negative_binomial (NB2: variance = mean + mean^2 / dispersion).",
+    )
+    scale: float = Field(
+        gt=0.0,
+        le=1e6,
+        description="Expected count per week at full-war intensity (intensity 1), above the baseline "
+        "(above 0, up to 1e6).",
+    )
+    dispersion: float = Field(
+        gt=0.0,
+        le=1e6,
+        description="Dispersion of the negative binomial (above 0, up to 1e6): small values spread the counts "
+        "widely; large ones approach a Poisson.",
+    )
+    baseline: NonNegative = Field(0.0, le=1e6, description="Expected count per week at zero intensity (0 to 1e6).")
+
+
+class Observation(StrictModel):
+    """An observed series a scenario is compared with: a CSV file of counts per week or month, and the
+    observation model that links the model's fighting intensity to them."""
+
+    file: str = Field(
+        min_length=1,
+        description="The CSV file (UTF-8, comma-separated, a header line), relative to the scenario file "
+        "that names it.",
+    )
+    resolution: Literal["week", "month"] = Field(
+        description="week: each date opens a period of 7 days; month: each date (YYYY-MM) is a calendar month."
+    )
+    date_column: str | None = Field(
+        None,
+        min_length=1,
+        description="The column of the dates (ISO YYYY-MM-DD for weeks, YYYY-MM for months), increasing; by "
+        "default week_start for weeks and month for months.",
+    )
+    column: str = Field(min_length=1, description="The column of the counts (whole numbers, 0 or more).")
+    model: ObservationModel = Field(description="The observation model (negative_binomial).")
+    since: Date | None = Field(
+        None, description="Use only the periods that start on or after this date (the rest of the file is skipped)."
+    )
+    until: Date | None = Field(
+        None,
+        description="Use only the periods that end on or before this date: a week or month running past it is "
+        "skipped (e.g. a week that runs into a month the calibration must not see).",
+    )
+    label: str = Field("", description="Text naming the series in reports (the id if empty).")
+
+    @property
+    def date_key(self) -> str:
+        """The date column, or its default for the resolution."""
+        if self.date_column is not None:
+            return self.date_column
+        return "week_start" if self.resolution == "week" else "month"
+
+
 class Scenario(StrictModel):
     """A whole scenario file, after `extends:` has been merged."""
 
@@ -377,6 +438,11 @@ class Scenario(StrictModel):
     )
     events: dict[str, Event] = Field(default_factory=dict)
     uncertain: dict[str, Distribution] = Field(default_factory=dict)
+    observations: dict[str, Observation] = Field(
+        default_factory=dict,
+        description="Observed series (counts per week or month from a CSV file) and the observation model "
+        "that links the model's fighting intensity to them.",
+    )
 
     @field_validator("events", mode="before")
     @classmethod
