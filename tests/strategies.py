@@ -104,12 +104,20 @@ def rename_key(mapping: dict[str, Any], old: str, new: str) -> None:
 
 
 def relabel_actors(document: Doc, mapping: dict[str, str]) -> Doc:
-    """The same scenario with actor ids renamed consistently (keys, patrons, events, uncertain paths)."""
+    """The same scenario with actor ids renamed consistently (keys, patrons, events, the agreements' consent
+    and bound lists, the threats' by and against, uncertain paths)."""
     document = copy.deepcopy(document)
     document["actors"] = {mapping.get(key, key): value for key, value in document["actors"].items()}
     for actor in document["actors"].values():
         if actor.get("patron") in mapping:
             actor["patron"] = mapping[actor["patron"]]
+    for agreement in (document.get("agreements") or {}).values():
+        for key in ("consent", "bound"):
+            if agreement.get(key) is not None:
+                agreement[key] = [mapping.get(actor_id, actor_id) for actor_id in agreement[key]]
+    for threat in (document.get("threats") or {}).values():
+        for key in ("by", "against"):
+            threat[key] = mapping.get(threat[key], threat[key])
     events = document.get("events") or {}
     for event in events.values() if isinstance(events, dict) else events:
         if event.get("actor") in mapping:
