@@ -34,6 +34,25 @@ app = typer.Typer(
 out = Console()
 err = Console(stderr=True)
 
+
+def _print_version(value: bool) -> None:
+    if value:
+        from sim import __version__
+
+        out.print(f"negotiation-sim {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", help="Print the version and exit.", callback=_print_version, is_eager=True),
+    ] = False,
+) -> None:
+    """Simulate the 2016 Syria ceasefire talks (see `--help` of each command)."""
+
+
 ScenarioArg = Annotated[
     Path | None,
     typer.Argument(help="Scenario YAML file. Default: scenarios/ceasefire_2016_03.yaml.", show_default=False),

@@ -304,3 +304,14 @@ def test_console_script_help() -> None:
     result = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     assert "run" in result.stdout and "validate" in result.stdout
+
+
+def test_version_prints_the_package_version() -> None:
+    """Issue 14: `--version` prints the version of the package and exits 0, without a command."""
+    from sim import __version__
+
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), "--version"], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"negotiation-sim {__version__}"

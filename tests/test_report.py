@@ -475,3 +475,34 @@ def test_the_deal_value_axis_explains_values_below_zero(march) -> None:
         title = deal_gain_figure(comparisons, "now").layout.xaxis.title.text
         assert "worst" not in title
         assert ("below 0" in title) == (min(values) < 0)
+
+
+def test_the_inputs_that_time_and_bound_the_deal_are_on_the_page(march_html: str) -> None:
+    """Issue 14: the date talks open (which times the March deal), the agreements (what each settles, who
+    signs, from when talks can conclude it) and the threats a government would not allow are on the page."""
+    assert '<dd id="talks-open">2016-04-16 (week 7): no deal is concluded before</dd>' in march_html
+    assert '<td id="talks-settlement">2016-04-16 (week 7)</td>' in march_html
+    assert '<td id="talks-ceasefire">-</td>' in march_html
+    assert "Threats held but not allowed by their government: United States: safe zones, strikes." in march_html
+
+
+def test_a_threat_object_is_listed_and_not_called_ruled_out() -> None:
+    """The ultimatum's two threats appear with their demand and deadline; the US's options are on through
+    them, so nothing is listed as not allowed."""
+    page = run_report(run_scenario(load_scenario(ROOT / "scenarios" / "stalemate_2016_09_us_ultimatum.yaml")))
+    text = re.sub(r"\|+", "|", html.unescape(re.sub(r"<[^>]+>", "|", page)))
+    assert "|strikes|0.6|0.6|no|0.004|0.05|agreement ceasefire in force|2016-10-07|" in text
+    assert "|safe zones|0.3|0.6|no|0.002|0.05|agreement ceasefire in force|2016-10-07|" in text
+    assert "not allowed by their government" not in text
+
+
+def test_figure_downloads_carry_the_scenarios_name(march_html: str) -> None:
+    """Issue 14: every report's figure downloads used to share one file name; the page now names them after
+    its title (ASCII, hyphens), and the drawing code prefixes each figure's id with it."""
+    from sim.reports.page import download_name
+
+    assert 'data-download="cessation-of-hostilities-march-2016"' in march_html
+    assert "prefix + '-' + div.id" in march_html
+    assert download_name("Über die Waffenruhe: März 2016!") == "uber-die-waffenruhe-marz-2016"
+    assert download_name("¿¡") == "report"
+    assert len(download_name("x" * 200)) == 60

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import functools
 import json
+import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -106,7 +108,8 @@ BOOT = r"""
     var layout = figure.layout || {};
     if (figure.template !== null && figure.template !== undefined) { layout.template = templates[figure.template]; }
     if (div.clientWidth < 600) { narrow(layout); }
-    var options = Object.assign({}, config, {toImageButtonOptions: {filename: div.id, scale: 2}});
+    var prefix = document.body.getAttribute('data-download') || 'report';
+    var options = Object.assign({}, config, {toImageButtonOptions: {filename: prefix + '-' + div.id, scale: 2}});
     drawn.push(Plotly.newPlot(div, figure.data, layout, options));
   }
   // One figure per task, top first, so the browser paints each as soon as it is drawn.
@@ -256,6 +259,14 @@ def figure_html(figure: go.Figure | dict, div_id: str, templates: _Templates | N
     )
 
 
+def download_name(title: str) -> str:
+    """The stem of a figure's download name, from the page's title: lower-case ASCII letters and digits joined
+    by hyphens, at most 60 characters ('report' if none are left), so that the images saved from two reports
+    do not share a name."""
+    stem = re.sub(r"[^a-z0-9]+", "-", unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower())
+    return stem.strip("-")[:60].strip("-") or "report"
+
+
 def render_page(title: str, header_html: str, sections: list[Section], footer_note: str = "") -> str:
     """A whole report page: header, a table of contents, then each section with its figure and caption.
 
@@ -298,7 +309,7 @@ def render_page(title: str, header_html: str, sections: list[Section], footer_no
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<meta name="generator" content="negotiation-sim {esc(__version__)}">'
         f"<title>{esc(title)}</title><style>{STYLE}</style></head>"
-        f"<body><main>{header_html}{nav}{noscript}{''.join(blocks)}"
+        f'<body data-download="{esc(download_name(title))}"><main>{header_html}{nav}{noscript}{"".join(blocks)}'
         f"<footer>Written by negotiation-sim {esc(__version__)}. {footer_note}</footer></main>{scripts}</body></html>\n"
     )
 

@@ -123,6 +123,15 @@ def spread_sentence(result: RunResult, spread: dict[str, Any]) -> str:
     return text + "."
 
 
+def _talks_open(result: RunResult) -> str:
+    """When a deal can first be concluded: an input of the scenario that times the deal, so it is on the page."""
+    time = result.scenario.time
+    if time.talks_start is None:
+        return "from the first " + _step_word(result)
+    step = time.first_step_from(time.talks_start)
+    return f"{time.date_of(step).isoformat()} ({_step_word(result)} {step}): no deal is concluded before"
+
+
 def run_header(result: RunResult, spread: dict[str, Any] | None = None) -> str:
     """Scenario name, outcome sentence, how often it comes over other seeds, description, sources, seed,
     period, file hash and the cast's colours."""
@@ -145,6 +154,7 @@ def run_header(result: RunResult, spread: dict[str, Any] | None = None) -> str:
         f"<div><dt>Seed</dt><dd>{esc(summary['seed'])}</dd></div>"
         f"<div><dt>Period</dt><dd>{esc(summary['start'])} to {esc(summary['end'])} "
         f"({steps} {esc(_step_word(result))}{'s' if steps != 1 else ''})</dd></div>"
+        f'<div><dt>Talks open</dt><dd id="talks-open">{esc(_talks_open(result))}</dd></div>'
         f"<div><dt>Scenario file</dt><dd>{esc(summary['scenario']['file'])}<br>"
         f'<code title="sha256 of the scenario file">sha256 {esc(summary["scenario"]["sha256"])}</code></dd></div>'
         "</dl>"
@@ -205,7 +215,92 @@ def inputs_table(result: RunResult) -> str:
             f"<th>action</th><th>details</th><th>label</th></tr></thead><tbody>{event_rows}</tbody></table>"
             "</div>"
         )
-    return actors + issues_html + events_html
+    return actors + issues_html + _agreements_table(result) + _threats_table(result) + events_html
+
+
+def _actor_names(result: RunResult, actor_ids: list[str]) -> str:
+    return ", ".join(result.scenario.actors[a].name for a in actor_ids) or "nobody"
+
+
+def _agreements_table(result: RunResult) -> str:
+    """The agreements that can be reached: what each settles, who signs it, who it binds, when talks on it
+    can conclude (an input that times the deal), and whether it stops the fighting."""
+    from sim.scenario.params import compile_agreements
+
+    scenario = result.scenario
+    compiled = compile_agreements(scenario)
+    defined = scenario.agreements or None
+    rows = []
+    for g, agreement_id in enumerate(compiled.ids):
+        issues = [k.replace("_", " ") for k, on in zip(scenario.issues, compiled.issues[g], strict=True) if on]
+        consent = [a for a, on in zip(scenario.actors, compiled.consent[g], strict=True) if on]
+        bound = [a for a, on in zip(scenario.actors, compiled.bound[g], strict=True) if on]
+        talks = int(compiled.talks_start_step[g])
+        own = defined[agreement_id] if defined else None
+        at = own.talks_start if own is not None and own.talks_start is not None else scenario.time.talks_start
+        opens = "-"
+        if compiled.negotiable[g]:
+            date = scenario.time.date_of(talks).isoformat()
+            opens = f"{date} ({_step_word(result)} {talks})" if at is not None else "from the start"
+        rows.append(
+            f"<tr><td>{esc(compiled.names[g])}</td><td>{esc(', '.join(issues) or 'none (begun by an event)')}</td>"
+            f"<td>{esc(_actor_names(result, consent))}</td><td>{esc(_actor_names(result, bound))}</td>"
+            f"<td>{'yes' if compiled.stops_fighting[g] else 'no'}</td>"
+            f"<td>{'yes' if compiled.at_start[g] else 'no'}</td>"
+            f'<td id="talks-{esc(agreement_id)}">{esc(opens)}</td></tr>'
+        )
+    return (
+        '<h3>Agreements</h3><div class="table-wrap"><table><thead><tr><th>agreement</th><th>issues it settles</th>'
+        "<th>must sign it</th><th>binds</th><th>stops the fighting</th><th>in force at the start</th>"
+        f"<th>talks can conclude it from</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def _threats_table(result: RunResult) -> str:
+    """The scenario's threats, and the coercive options each government ruled out."""
+    scenario = result.scenario
+    # An instrument an actor holds (a size given, in its `threats` or a threat object) that its government
+    # does not allow (the option off, or the threat object ruled out): Porter's "Obama refused to do so".
+    held = {("strikes", "strike_regime", "strike_power"), ("safe_zones", "safe_zones", "safe_zone_power")}
+    ruled_out = []
+    for actor_id, actor in scenario.actors.items():
+        objects = {t.instrument: t for t in scenario.threats.values() if t.by == actor_id}
+        refused = []
+        for instrument, option, power in sorted(held):
+            threat = objects.get(instrument)
+            size = threat.size if threat is not None else getattr(actor.threats, power)
+            allowed = (not threat.ruled_out) if threat is not None else getattr(actor.options, option)
+            if size > 0 and not allowed:
+                refused.append(instrument.replace("_", " "))
+        if refused:
+            ruled_out.append(f"{actor.name}: {', '.join(refused)}")
+    rows = []
+    for threat in scenario.threats.values():
+        demand = "-"
+        if threat.demand is not None:
+            if threat.demand.agreement is not None:
+                demand = f"agreement {threat.demand.agreement.replace('_', ' ')} in force"
+            else:
+                sign = ">=" if threat.demand.direction == "at_least" else "<="
+                demand = f"{(threat.demand.issue or '').replace('_', ' ')} {sign} {threat.demand.level:g}"
+        rows.append(
+            f"<tr><td>{esc(scenario.actors[threat.by].name)}</td><td>{esc(scenario.actors[threat.against].name)}</td>"
+            f'<td>{esc(threat.instrument.replace("_", " "))}</td><td class="num">{threat.size:g}</td>'
+            f'<td class="num">{threat.credibility:g}</td><td>{"yes" if threat.ruled_out else "no"}</td>'
+            f'<td class="num">{threat.cost:g}</td><td class="num">{threat.audience_cost:g}</td>'
+            f"<td>{esc(demand)}</td><td>{esc(threat.deadline if threat.deadline is not None else '-')}</td></tr>"
+        )
+    table = (
+        '<div class="table-wrap"><table><thead><tr><th>by</th><th>against</th><th>instrument</th><th>size</th>'
+        "<th>credibility</th><th>ruled out</th><th>cost per step</th><th>audience cost</th><th>demand</th>"
+        f"<th>deadline</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+        if rows
+        else "<p>The scenario defines no threat objects.</p>"
+    )
+    ruled = (
+        f"<p>Threats held but not allowed by their government: {esc('; '.join(ruled_out))}.</p>" if ruled_out else ""
+    )
+    return f"<h3>Threats</h3>{table}{ruled}"
 
 
 def _event_details(event: Any) -> str:
