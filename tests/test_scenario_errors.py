@@ -188,3 +188,30 @@ def test_bad_agreement_fields_are_refused_with_their_place(
     assert done.returncode == 2
     assert f"child.yaml:{line}:{column}: field '{field}'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_every_wrong_field_is_listed_numbered_in_one_paragraph(tmp_path: Path) -> None:
+    """Issue 14: validate listed the first problem and counted the rest (saying "1 more problem" for a value
+    that failed both members of a union). Now each wrong field is given in full, numbered, at its own place;
+    a value that fits no member of a union (talks_start: a date or a step) is one problem."""
+    parent = (ROOT / "scenarios" / "ceasefire_2016_03.yaml").as_posix()
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        f"extends: {parent}\nactors:\n  us:\n    capability: -1\n    patience: 2\n"
+        "time:\n  steps: true\n  talks_start: soon\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), "validate", str(path)], capture_output=True, text=True, timeout=120
+    )
+    message = " ".join(done.stderr.split())
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert message.count(f"{path.name}:") == 4
+    for number, where, field in (
+        (1, "7:3", "time.steps"),
+        (2, "8:3", "time.talks_start"),
+        (3, "4:5", "actors.us.capability"),
+        (4, "5:5", "actors.us.patience"),
+    ):
+        assert f"({number}) {path.as_posix()}:{where}: field '{field}'" in message.replace(str(path), path.as_posix())
+    assert "(5)" not in message and "more problem" not in message

@@ -46,6 +46,7 @@ MAX_SHOWN_CHARS = 80  # longest piece of a file's text quoted in a message
 
 Location = tuple[str, int, int]  # file, line (1-based), column (1-based)
 FieldPath = tuple[Any, ...]
+MAX_LISTED_PROBLEMS = 20  # further problems listed in one message; the rest are counted
 
 
 class ScenarioError(Exception):
@@ -64,6 +65,7 @@ class ScenarioError(Exception):
         column: int | None = None,
         field_path: str = "",
         hint: str = "",
+        others: tuple[ScenarioError, ...] = (),
     ) -> None:
         self.file = file
         self.line = line
@@ -71,6 +73,7 @@ class ScenarioError(Exception):
         self.field_path = field_path
         self.message = message
         self.hint = hint
+        self.others = others  # further problems found in the same check, each in full
         super().__init__(self.render())
 
     def render(self) -> str:
@@ -88,6 +91,11 @@ class ScenarioError(Exception):
         text += self.message
         if self.hint:
             text += f" Hint: {self.hint}"
+        if self.others:
+            shown_others = self.others[:MAX_LISTED_PROBLEMS]
+            listed = " ".join(f"({number}) {other.render()}" for number, other in enumerate(shown_others, start=2))
+            rest = len(self.others) - len(shown_others)
+            text = f"(1) {text} {listed}" + (f" (and {rest} more)" if rest else "")
         return printable(text)
 
 
@@ -721,7 +729,27 @@ _NUMBER_TYPES = {"int_type", "float_type", "int_parsing", "float_parsing"}
 
 
 def _from_validation_error(error: ValidationError, locations: dict[FieldPath, Location], file: str) -> ScenarioError:
-    first = error.errors()[0]
+    """Every problem pydantic found, numbered in one paragraph: one per field (a value that fits no member of
+    a union, e.g. a date or a step, is one problem, not one per member)."""
+    problems: dict[FieldPath, Any] = {}
+    for item in error.errors():
+        problems.setdefault(_clean_loc(item["loc"]), item)
+    first, *rest = [_validation_problem(item, locations, file) for item in problems.values()]
+    if not rest:
+        return first
+    return ScenarioError(
+        first.file,
+        first.message,
+        line=first.line,
+        column=first.column,
+        field_path=first.field_path,
+        hint=first.hint,
+        others=tuple(rest),
+    )
+
+
+def _validation_problem(first: Any, locations: dict[FieldPath, Location], file: str) -> ScenarioError:
+    """One pydantic error as a ScenarioError at its place, with its hint."""
     path = _clean_loc(first["loc"])
     message = first["msg"]
     if isinstance(first.get("input"), bool) and first["type"] in _NUMBER_TYPES:
@@ -734,9 +762,6 @@ def _from_validation_error(error: ValidationError, locations: dict[FieldPath, Lo
     hint = _HINTS.get(first["type"], "")
     if isinstance(first.get("input"), str) and first["type"] in _NUMBER_TYPES:
         hint = "write the number without quotes."
-    others = len(error.errors()) - 1
-    if others:
-        hint = (hint + " " if hint else "") + f"({others} more problem{'s' if others > 1 else ''} after this one.)"
     return _error_at(locations, path, file, message, hint)
 
 
