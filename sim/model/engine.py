@@ -29,7 +29,7 @@ from sim.mechanisms.leverage import (
     inducement_leverage,
 )
 from sim.mechanisms.utility import distance_from_ideal
-from sim.scenario.params import OPTION_NAMES, THREAT_INSTRUMENTS, THREAT_OPTIONS, Params
+from sim.scenario.params import OPTION_NAMES, THREAT_INSTRUMENTS, Params
 
 Array = NDArray[np.float64]
 OPTION = {name: index for index, name in enumerate(OPTION_NAMES)}
@@ -251,6 +251,7 @@ class Assessment:
     batna: Array  # (N, A)
     spoil_alternative: Array  # (N, A) alternative if the actor breaks the ceasefire with all its means
     batna_without: Array  # (N, A, A) d_j with actor i absent (row i, column j)
+    break_value: Array  # (N, A) what restarting the war is worth to each party (`_break_values`)
     weights: Array  # (N, A)
     reservation: Array  # (N, A) for the settlement
     proposal: Array  # (N, K) the prospect: terms in force, the offers on the table for the rest
@@ -536,6 +537,64 @@ def _escalation(params: Params, state: State, involvement: Array) -> tuple[Array
     return government, can_escalate * params.opposition_side * added_ground
 
 
+def _leverage_variants(
+    params: Params,
+    state: State,
+    government: Array,
+    opposition_base: Array,
+    inflow: Array,
+    force: Array,
+    strike_threat: Array,
+    safe_threat: Array,
+    involvement: Array,
+) -> tuple[tuple[Array, Array, Array], ...]:
+    """The battlefields leverage is measured on, as (G, O_base, inflow) with a variant axis after the run axis:
+    as things stand (1); each actor i absent, its forces, threats and arms flows gone (A); each actor
+    escalating once (A); then one instrument of each actor removed at a time (`leverage.REMOVED_INSTRUMENTS`:
+    its forces, withdrawn air at its credibility; its strike threat; its safe zones; the arms it delivers;
+    the arms its embargo holds back; A each). Read back by `_coercive_from`."""
+    gov_side, opp_side = params.government_side, params.opposition_side
+    shape = (params.runs, len(params.actor_ids))
+    same_government = np.broadcast_to(government[:, None], shape)
+    same_opposition = np.broadcast_to(opposition_base[:, None], shape)
+    same_inflow = np.broadcast_to(inflow[:, None], shape)
+    delivered_by, _, blocked_by = _arms_flows(params, state)
+    government_added, opposition_added = _escalation(params, state, involvement)
+    return (
+        (government[:, None], opposition_base[:, None], inflow[:, None]),
+        (
+            government[:, None] - gov_side * force + opp_side * strike_threat,
+            opposition_base[:, None] - opp_side * (state.ground + safe_threat) + gov_side * strike_threat,
+            inflow[:, None] - delivered_by + blocked_by,
+        ),
+        (government[:, None] + government_added, opposition_base[:, None] + opposition_added, same_inflow),
+        (government[:, None] - gov_side * force, opposition_base[:, None] - opp_side * state.ground, same_inflow),
+        (
+            government[:, None] + opp_side * strike_threat,
+            opposition_base[:, None] + gov_side * strike_threat,
+            same_inflow,
+        ),
+        (same_government, opposition_base[:, None] - opp_side * safe_threat, same_inflow),
+        (same_government, same_opposition, inflow[:, None] - delivered_by),
+        (same_government, same_opposition, inflow[:, None] + blocked_by),
+    )
+
+
+def _coercive_from(values: Array, n_actors: int) -> tuple[Array, Array, Array]:
+    """Whole-presence (N, A, A) and per-instrument (N, A, A, M) coercive leverage, and the alternatives with
+    each instrument removed (N, M_removed, A, A), from the alternatives on `_leverage_variants`' battlefields
+    (the first columns of `values`, (N, X, A))."""
+    batna = values[:, 0, :]
+    absent = values[:, 1 : 1 + n_actors, :]
+    escalated = values[:, 1 + n_actors : 1 + 2 * n_actors, :]
+    end = 1 + (2 + len(REMOVED_INSTRUMENTS)) * n_actors
+    without = values[:, 1 + 2 * n_actors : end, :].reshape(
+        values.shape[0], len(REMOVED_INSTRUMENTS), n_actors, n_actors
+    )
+    whole = coercive_leverage(batna, absent, escalated)
+    return whole, coercive_leverage_by_instrument(batna, without, escalated, absent), without
+
+
 def _leverage_over_without_own_threats(
     params: Params,
     state: State,
@@ -550,52 +609,29 @@ def _leverage_over_without_own_threats(
     cost: Array,
 ) -> tuple[Array, Array]:
     """(N, A_i) whole-presence and (N, A_i, M) per-instrument coercive leverage of every actor over `holder`,
-    in the world without `holder`'s own strike and safe-zone instruments (as they count now).
-
-    The same variants as `assess` builds for leverage (each actor absent, escalating, or without one
-    instrument), on that world; only the holder's column is read.
-    """
+    in the world without `holder`'s own strike and safe-zone instruments (as they count now): the same
+    variants as `assess` measures leverage on, built on that world; only the holder's column is read."""
     h = holder
     gov_side, opp_side = params.government_side, params.opposition_side
-    government_h = government + opp_side[h] * strike_threat[:, h]
-    opposition_h = opposition_base + gov_side[h] * strike_threat[:, h] - opp_side[h] * safe_threat[:, h]
     strikes = strike_threat.copy()
     strikes[:, h] = 0.0
     safe = safe_threat.copy()
     safe[:, h] = 0.0
-    n_runs, n_actors = params.runs, len(params.actor_ids)
-    shape = (n_runs, n_actors)
-    same_government = np.broadcast_to(government_h[:, None], shape)
-    same_opposition = np.broadcast_to(opposition_h[:, None], shape)
-    same_inflow = np.broadcast_to(inflow[:, None], shape)
-    delivered_by, _, blocked_by = _arms_flows(params, state)
-    government_added, opposition_added = _escalation(params, state, involvement)
-    variants = (
-        (government_h[:, None], opposition_h[:, None], inflow[:, None]),
-        (
-            government_h[:, None] - gov_side * force + opp_side * strikes,
-            opposition_h[:, None] - opp_side * (state.ground + safe) + gov_side * strikes,
-            inflow[:, None] - delivered_by + blocked_by,
-        ),
-        (government_h[:, None] + government_added, opposition_h[:, None] + opposition_added, same_inflow),
-        (government_h[:, None] - gov_side * force, opposition_h[:, None] - opp_side * state.ground, same_inflow),
-        (government_h[:, None] + opp_side * strikes, opposition_h[:, None] + gov_side * strikes, same_inflow),
-        (same_government, opposition_h[:, None] - opp_side * safe, same_inflow),
-        (same_government, same_opposition, inflow[:, None] - delivered_by),
-        (same_government, same_opposition, inflow[:, None] + blocked_by),
-    )
-    values, _ = _distinct_alternatives(
+    variants = _leverage_variants(
         params,
         state,
-        *(np.concatenate([variant[part] for variant in variants], axis=1) for part in range(3)),
-        cost,
+        government + opp_side[h] * strike_threat[:, h],
+        opposition_base + gov_side[h] * strike_threat[:, h] - opp_side[h] * safe_threat[:, h],
+        inflow,
+        force,
+        strikes,
+        safe,
+        involvement,
     )
-    batna = values[:, 0, :]
-    absent = values[:, 1 : 1 + n_actors, :]
-    escalated = values[:, 1 + n_actors : 1 + 2 * n_actors, :]
-    without = values[:, 1 + 2 * n_actors :, :].reshape(n_runs, len(REMOVED_INSTRUMENTS), n_actors, n_actors)
-    whole = coercive_leverage(batna, absent, escalated)
-    by_instrument = coercive_leverage_by_instrument(batna, without, escalated, absent)
+    values, _ = _distinct_alternatives(
+        params, state, *(np.concatenate([variant[part] for variant in variants], axis=1) for part in range(3)), cost
+    )
+    whole, by_instrument, _ = _coercive_from(values, len(params.actor_ids))
     return whole[:, :, h], by_instrument[:, :, h]
 
 
@@ -739,8 +775,6 @@ def assess(
     )
     government, opposition_base, air_counted = _credible_strengths(params, state, credibility)
 
-    # Variants: 0 = as things stand; 1..A = actor i absent; A+1..2A = actor i escalates;
-    # 2A+1..3A = actor i resumes the deliveries its patron's embargo holds back (what it can do to restart the war).
     air_effectiveness = params.battle("air_effectiveness")[:, None]
     force = state.ground + air_effectiveness * air_counted
     strike = state.options[:, :, OPTION["strike_regime"]]
@@ -748,85 +782,32 @@ def assess(
     strike_weight, safe_weight = _threat_weights(params, state, credible=True)
     strike_threat = strike * strike_weight * params.actor("strike_power")
     safe_threat = safe * safe_weight * params.actor("safe_zone_power")
-    gov_side, opp_side = params.government_side, params.opposition_side
-    government_without = government[:, None] - gov_side * force + opp_side * strike_threat
-    opposition_without = opposition_base[:, None] - opp_side * (state.ground + safe_threat) + gov_side * strike_threat
-    delivered_by, held_back, blocked_by = _arms_flows(params, state)
-    inflow_without = inflow[:, None] - delivered_by + blocked_by
-    government_added, opposition_added = _escalation(params, state, involvement)
-    government_escalated = government[:, None] + government_added
-    opposition_escalated = opposition_base[:, None] + opposition_added
-
-    inflow_resumed = inflow[:, None] + held_back
-    unchanged = (n_runs, n_actors)
-    same_government = np.broadcast_to(government[:, None], unchanged)
-    same_opposition = np.broadcast_to(opposition_base[:, None], unchanged)
-    same_inflow = np.broadcast_to(inflow[:, None], unchanged)
-    # One instrument of actor i removed at a time (`leverage.REMOVED_INSTRUMENTS`): its forces (withdrawn
-    # air at its credibility), its strike threat, its safe zones, the arms it delivers, the arms its embargo
-    # holds back.
-    by_instrument = (
-        (government[:, None] - gov_side * force, opposition_base[:, None] - opp_side * state.ground, same_inflow),
-        (
-            government[:, None] + opp_side * strike_threat,
-            opposition_base[:, None] + gov_side * strike_threat,
-            same_inflow,
-        ),
-        (same_government, opposition_base[:, None] - opp_side * safe_threat, same_inflow),
-        (same_government, same_opposition, inflow[:, None] - delivered_by),
-        (same_government, same_opposition, inflow[:, None] + blocked_by),
-    )
-
+    _, held_back, _ = _arms_flows(params, state)
     # Each threat object carried out in full (weight 1 instead of its credibility): what its threatener weighs
     # against backing down (the variant with that instrument removed) when its deadline comes.
     carried = _threats_carried_out(params, government, opposition_base, strike * strike_weight, safe * safe_weight)
-
-    all_government = np.concatenate(
-        [
-            government[:, None],
-            government_without,
-            government_escalated,
-            same_government,
-            *(variant[0] for variant in by_instrument),
-            carried[0],
-        ],
-        axis=1,
+    # After the leverage variants (`_leverage_variants`): each actor i resuming the deliveries its patron's
+    # embargo holds back (what it can do to restart the war), then each threat object carried out.
+    variants = (
+        *_leverage_variants(
+            params, state, government, opposition_base, inflow, force, strike_threat, safe_threat, involvement
+        ),
+        (
+            np.broadcast_to(government[:, None], (n_runs, n_actors)),
+            np.broadcast_to(opposition_base[:, None], (n_runs, n_actors)),
+            inflow[:, None] + held_back,
+        ),
+        (carried[0], carried[1], np.broadcast_to(inflow[:, None], carried[0].shape)),
     )
-    all_opposition = np.concatenate(
-        [
-            opposition_base[:, None],
-            opposition_without,
-            opposition_escalated,
-            same_opposition,
-            *(variant[1] for variant in by_instrument),
-            carried[1],
-        ],
-        axis=1,
+    values, probability = _distinct_alternatives(
+        params, state, *(np.concatenate([variant[part] for variant in variants], axis=1) for part in range(3)), cost
     )
-    all_inflow = np.concatenate(
-        [
-            inflow[:, None],
-            inflow_without,
-            same_inflow,
-            inflow_resumed,
-            *(variant[2] for variant in by_instrument),
-            np.broadcast_to(inflow[:, None], carried[0].shape),
-        ],
-        axis=1,
-    )
-    values, probability = _distinct_alternatives(params, state, all_government, all_opposition, all_inflow, cost)
     batna = values[:, 0, :]
-    coercive = coercive_leverage(batna, values[:, 1 : 1 + n_actors, :], values[:, 1 + n_actors : 1 + 2 * n_actors, :])
+    coercive, coercive_by_instrument, without_instrument = _coercive_from(values, n_actors)
+    leverage_end = 1 + (2 + len(REMOVED_INSTRUMENTS)) * n_actors
     # Each actor's own view of the war it would restart: d_i with its held-back deliveries flowing (= d_i if none).
-    spoil_alternative = np.diagonal(values[:, 1 + 2 * n_actors : 1 + 3 * n_actors, :], axis1=1, axis2=2)
-    instrument_end = 1 + 3 * n_actors + len(by_instrument) * n_actors
-    without_instrument = values[:, 1 + 3 * n_actors : instrument_end, :].reshape(
-        n_runs, len(by_instrument), n_actors, n_actors
-    )
-    threat_values = _threat_choice_values(params, state, values[:, instrument_end:, :], without_instrument)
-    coercive_by_instrument = coercive_leverage_by_instrument(
-        batna, without_instrument, values[:, 1 + n_actors : 1 + 2 * n_actors, :], values[:, 1 : 1 + n_actors, :]
-    )
+    spoil_alternative = np.diagonal(values[:, leverage_end : leverage_end + n_actors, :], axis1=1, axis2=2)
+    threat_values = _threat_choice_values(params, state, values[:, leverage_end + n_actors :, :], without_instrument)
     # Leverage over an actor that holds strike or safe-zone instruments is measured with those held out: in
     # the contest each side's force counts for more as the balance tightens, so another's leverage over it
     # would otherwise grow with its own threat, crediting the other with what the target's instrument did.
@@ -907,6 +888,9 @@ def assess(
         batna=batna,
         spoil_alternative=spoil_alternative,
         batna_without=values[:, 1 : 1 + n_actors, :],
+        break_value=_break_values(
+            params, state, utility_of_offer, cost, spoil_alternative, values[:, 1 : 1 + n_actors, :]
+        ),
         weights=weights,
         reservation=reservation,
         proposal=proposal,
@@ -951,7 +935,7 @@ def decide(
     )
     defection_cost = pick(params.actor("defection_cost"))
     capability, sensitivity = pick(params.actor("capability")), pick(params.actor("spoil_sensitivity"))
-    gain = agreements_math.breaking_gain(pick(_break_values(params, state, seen)), keep, defection_cost)
+    gain = agreements_math.breaking_gain(pick(seen.break_value), keep, defection_cost)
     defection = agreements_math.defection_probability(gain, capability, sensitivity, 0.0)
     # An agreement that leaves the fighting as it is is weighed against the outcome without it.
     other_gain = agreements_math.breaking_gain(
@@ -1031,13 +1015,7 @@ def _threat_decisions(
         threats.demand_at_most,
         threats.demand_agreement,
     )
-    options = np.stack(
-        [
-            state.options[:, threats.by[t], OPTION[THREAT_OPTIONS[THREAT_INSTRUMENTS[threats.instrument[t]]]]]
-            for t in range(threats.count)
-        ],
-        axis=1,
-    )
+    options = state.options[:, threats.by, threats.option]  # (N, T): each threat's option still on
     pending = state.threat_status == THREAT_PENDING
     due = pending & options & ~met & (threats.deadline_step >= 0) & (seen.step >= threats.deadline_step)
     by = threats.by
@@ -1051,12 +1029,19 @@ def _threat_decisions(
     return (due & worth)[:, :, None] & mine, (due & ~worth)[:, :, None] & mine, (active & met)[:, :, None] & mine
 
 
-def _break_values(params: Params, state: State, seen: Assessment) -> Array:
+def _break_values(
+    params: Params,
+    state: State,
+    utility_of_offer: Array,
+    fighting_cost: Array,
+    spoil_alternative: Array,
+    batna_without: Array,
+) -> Array:
     """(N, A) what restarting the war is worth to each party: d^s_i, or for a client whose patron keeps
     the ceasefire and restrains its clients, the war without that patron (`agreements.client_break_value`).
     Whether the patron keeps it is read from what every party sees, as the patron's own rule decides it."""
-    keep = agreements_math.keep_value(seen.utility_of_offer, params.battle("excluded_fighting"), seen.fighting_cost)
-    own_gain = agreements_math.breaking_gain(seen.spoil_alternative, keep, params.actor("defection_cost"))
+    keep = agreements_math.keep_value(utility_of_offer, params.battle("excluded_fighting"), fighting_cost)
+    own_gain = agreements_math.breaking_gain(spoil_alternative, keep, params.actor("defection_cost"))
     patron = params.patron
     has_patron = patron >= 0
     column = np.where(has_patron, patron, 0)
@@ -1066,8 +1051,8 @@ def _break_values(params: Params, state: State, seen: Assessment) -> Array:
         & (own_gain[:, column] <= 0.0)
         & state.ceasefire[:, None]
     )
-    without_patron = seen.batna_without[:, column, np.arange(len(patron))]
-    return agreements_math.client_break_value(seen.spoil_alternative, without_patron, patron_keeps)
+    without_patron = batna_without[:, column, np.arange(len(patron))]
+    return agreements_math.client_break_value(spoil_alternative, without_patron, patron_keeps)
 
 
 def decisions_credibility(params: Params, actors: slice | list[int] | int) -> Array:
@@ -1182,9 +1167,8 @@ def _resolve_threats(params: Params, state: State, intents: dict[str, Array], st
     state.threat_carried_step = np.where(carry & (state.threat_carried_step < 0), step, state.threat_carried_step)
     state.threat_status = new_status
     for t in range(threats.count):
-        option = OPTION[THREAT_OPTIONS[THREAT_INSTRUMENTS[threats.instrument[t]]]]
         ended = drop[:, t] | back_down[:, t]
-        state.options[:, threats.by[t], option] &= ~ended
+        state.options[:, threats.by[t], threats.option[t]] &= ~ended
 
 
 def observe(

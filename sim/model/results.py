@@ -106,9 +106,8 @@ def agreements_summary(scenario, params, state) -> dict[str, Any]:
         return scenario.time.date_of(step).isoformat() if step >= 0 else None
 
     result = {}
-    for g, agreement_id in enumerate(agreements.ids):
-        if not params.has_battlefield and agreements.stops_fighting[g] and not agreements.issues[g].any():
-            continue
+    for g in agreements.reported(params.has_battlefield):
+        agreement_id = agreements.ids[g]
         first, collapsed, breaker = (int(a[0, g]) for a in (state.signed_first, state.fell_first, state.fell_by))
         terms = {
             issue: float(state.terms[0, g, k]) for k, issue in enumerate(params.issue_ids) if agreements.issues[g, k]

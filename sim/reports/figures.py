@@ -55,30 +55,24 @@ DAY_MS = 86_400_000
 DATE_HOVER = "%Y-%m-%d"
 SUBPLOT_TITLE_ROOM = 24  # pixels that lift the event badges above a subplot title
 
+# Both axes of every figure: light grid, ticks outside, room for the labels.
+AXIS_STYLE = dict(
+    gridcolor="#e8ecf0",
+    linecolor="#9aa5ad",
+    zerolinecolor="#c9d1d8",
+    ticks="outside",
+    tickcolor="#9aa5ad",
+    automargin=True,
+    title=dict(standoff=8),
+)
 # A small template shared by every figure (plotly's own templates add ~8 kB to each figure).
 TEMPLATE = go.layout.Template(
     layout=dict(
         font=FONT,
         paper_bgcolor="white",
         plot_bgcolor="white",
-        xaxis=dict(
-            gridcolor="#e8ecf0",
-            linecolor="#9aa5ad",
-            zerolinecolor="#c9d1d8",
-            ticks="outside",
-            tickcolor="#9aa5ad",
-            automargin=True,
-            title=dict(standoff=8),
-        ),
-        yaxis=dict(
-            gridcolor="#e8ecf0",
-            linecolor="#9aa5ad",
-            zerolinecolor="#c9d1d8",
-            ticks="outside",
-            tickcolor="#9aa5ad",
-            automargin=True,
-            title=dict(standoff=8),
-        ),
+        xaxis=dict(AXIS_STYLE),
+        yaxis=dict(AXIS_STYLE),
         hoverlabel=dict(namelength=-1, font=dict(size=12)),
         colorway=PALETTE,
     )

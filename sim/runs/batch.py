@@ -32,7 +32,7 @@ from numpy.typing import NDArray
 from sim.model import engine
 from sim.runs.statistics import QUANTILES, histogram_counts
 from sim.scenario.params import Params, params_from_scenario, set_field
-from sim.scenario.schema import Distribution, Scenario
+from sim.scenario.schema import DEFAULT_AGREEMENT_IDS, Distribution, Scenario
 from sim.scenario.uncertainty import sample
 
 Array = NDArray[np.float64]
@@ -150,7 +150,7 @@ def outcome_columns(scenario: Scenario) -> list[tuple[str, pa.DataType]]:
 
 def agreement_ids(scenario: Scenario) -> list[str]:
     """The ids of the scenario's agreements (its own, or the default ceasefire and settlement)."""
-    return list(scenario.agreements) if scenario.agreements else ["ceasefire", "settlement"]
+    return list(scenario.agreements) or list(DEFAULT_AGREEMENT_IDS)
 
 
 def band_series(scenario: Scenario) -> dict[str, tuple[float, float, int]]:

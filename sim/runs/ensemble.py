@@ -30,7 +30,7 @@ from sim.runs.batch import (
     sample_uncertain,
     support_ends,
 )
-from sim.runs.statistics import describe_values, survival_curve, wilson_interval
+from sim.runs.statistics import describe_values, proportion, survival_curve
 from sim.scenario.limits import check_runs
 from sim.scenario.params import compile_agreements, field_target, params_from_scenario
 from sim.scenario.schema import Scenario
@@ -151,9 +151,8 @@ def ensemble_summary(plan: MonteCarlo, table: pa.Table) -> dict[str, Any]:
     collapses = int((collapsed >= 0).sum())
     survival = survival_curve(collapsed, steps)
     median_collapse = next((t for t, s in enumerate(survival) if s <= 0.5), None)
-    low, high = wilson_interval(deals, runs)
-    c_low, c_high = wilson_interval(collapses, runs)
     has_war = scenario.battlefield is not None
+    collapse = proportion(collapses, runs)
     summary: dict[str, Any] = {
         "kind": "ensemble",
         "scenario": {"name": scenario.name, **loaded.provenance()},
@@ -166,8 +165,7 @@ def ensemble_summary(plan: MonteCarlo, table: pa.Table) -> dict[str, Any]:
         "dates": [scenario.time.date_of(t).isoformat() for t in range(steps)],
         "uncertain": {path: spec.model_dump(exclude_none=True) for path, spec in scenario.uncertain.items()},
         "deal": {
-            "probability": round(deals / runs, 6) if runs else None,
-            "ci95": [round(low, 6), round(high, 6)],
+            **proportion(deals, runs),
             "runs_with_deal": deals,
             "cumulative_by_step": [round(float(v), 6) for v in np.cumsum(by_step) / max(runs, 1)],
         },
@@ -175,8 +173,8 @@ def ensemble_summary(plan: MonteCarlo, table: pa.Table) -> dict[str, Any]:
         "time_to_deal": {"unit": scenario.time.step, **describe_values(deal_step)},
         "ceasefire": {
             "in_force_at_start": bool(scenario.battlefield.ceasefire) if has_war else False,
-            "collapse_probability": round(collapses / runs, 6) if runs else None,
-            "ci95": [round(c_low, 6), round(c_high, 6)],
+            "collapse_probability": collapse["probability"],
+            "ci95": collapse["ci95"],
             "survival": survival,
             "median_collapse_step": median_collapse,
             "held_steps": describe_values(_column(table, "ceasefire_held_steps")),
@@ -207,20 +205,14 @@ def ensemble_summary(plan: MonteCarlo, table: pa.Table) -> dict[str, Any]:
     return summary
 
 
-def _proportion(count: int, runs: int) -> dict[str, Any]:
-    low, high = wilson_interval(count, runs)
-    return {"probability": round(count / runs, 6) if runs else None, "ci95": [round(low, 6), round(high, 6)]}
-
-
 def agreements_summary(table: pa.Table, scenario: Scenario, runs: int) -> dict[str, Any]:
     """Per agreement: reached, held to the end and collapsed within 4 weeks of its signing, each with a
     Wilson 95% interval, and the weeks from signing to collapse over the runs where it collapsed."""
     weeks_per_step = scenario.time.step_days / 7.0
     agreements = compile_agreements(scenario)
     result = {}
-    for g, name in enumerate(agreements.ids):
-        if scenario.battlefield is None and agreements.stops_fighting[g] and not agreements.issues[g].any():
-            continue  # a bare ceasefire means nothing without a war
+    for g in agreements.reported(scenario.battlefield is not None):
+        name = agreements.ids[g]
         signed = np.nan_to_num(_column(table, f"agreement_{name}_first_step"), nan=-1.0)
         collapsed = np.nan_to_num(_column(table, f"agreement_{name}_collapsed_step"), nan=-1.0)
         at_end = table.column(f"agreement_{name}_at_end").to_numpy(zero_copy_only=False).astype(bool)
@@ -228,9 +220,9 @@ def agreements_summary(table: pa.Table, scenario: Scenario, runs: int) -> dict[s
         fell = reached & (collapsed >= signed) & (collapsed >= 0)
         weeks = np.where(fell, (collapsed - signed) * weeks_per_step, np.nan)
         result[name] = {
-            "reached": _proportion(int(reached.sum()), runs),
-            "held_to_end": _proportion(int((reached & at_end).sum()), runs),
-            "collapsed_within_4_weeks": _proportion(int((fell & (weeks < 4.0)).sum()), runs),
+            "reached": proportion(int(reached.sum()), runs),
+            "held_to_end": proportion(int((reached & at_end).sum()), runs),
+            "collapsed_within_4_weeks": proportion(int((fell & (weeks < 4.0)).sum()), runs),
             "weeks_to_collapse": describe_values(weeks),
         }
     return result
@@ -247,9 +239,9 @@ def threats_summary(table: pa.Table, scenario: Scenario, runs: int) -> dict[str,
         status = table.column(f"threat_{threat}_status").to_numpy(zero_copy_only=False)
         carried = np.nan_to_num(_column(table, f"threat_{threat}_carried_out_step"), nan=-1.0) >= 0
         result[threat] = {
-            "carried_out": _proportion(int(carried.sum()), runs),
+            "carried_out": proportion(int(carried.sum()), runs),
             "at_end": {
-                name.replace(" ", "_"): _proportion(int((status == code).sum()), runs)
+                name.replace(" ", "_"): proportion(int((status == code).sum()), runs)
                 for code, name in enumerate(THREAT_STATUS)
             },
         }

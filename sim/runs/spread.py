@@ -14,16 +14,11 @@ from typing import Any
 import numpy as np
 
 from sim.runs.batch import ChunkSpec, agreement_ids, run_seeds, simulate_chunk
-from sim.runs.statistics import describe_values, wilson_interval
+from sim.runs.statistics import describe_values, proportion
 from sim.scenario.params import compile_agreements
 from sim.scenario.schema import Scenario
 
 SPREAD_RUNS = 200
-
-
-def _share(count: int, runs: int) -> dict[str, Any]:
-    low, high = wilson_interval(count, runs)
-    return {"probability": round(count / runs, 6), "ci95": [round(low, 6), round(high, 6)]}
 
 
 def seed_spread(scenario: Scenario, seed: int, runs: int = SPREAD_RUNS) -> dict[str, Any]:
@@ -38,17 +33,17 @@ def seed_spread(scenario: Scenario, seed: int, runs: int = SPREAD_RUNS) -> dict[
         "runs": runs,
         "seeds_from": seed,
         "settlement": {
-            **_share(int(np.sum(outcomes["deal"])), runs),
+            **proportion(int(np.sum(outcomes["deal"])), runs),
             "first_step": describe_values(first[first >= 0].astype(np.float64)),
         },
-        "ceasefire_collapsed": _share(int(np.sum(outcomes["ceasefire_collapsed_step"] >= 0)), runs),
+        "ceasefire_collapsed": proportion(int(np.sum(outcomes["ceasefire_collapsed_step"] >= 0)), runs),
         "agreements": {},
     }
     for agreement in agreement_ids(scenario):
         first = outcomes[f"agreement_{agreement}_first_step"]
         at_end = outcomes[f"agreement_{agreement}_at_end"]
         result["agreements"][agreement] = {
-            "reached": _share(int(np.sum(first >= 0)), runs),
-            "held_to_end": _share(int(np.sum(at_end)), runs),
+            "reached": proportion(int(np.sum(first >= 0)), runs),
+            "held_to_end": proportion(int(np.sum(at_end)), runs),
         }
     return result

@@ -7,6 +7,7 @@ depend on numpy alone.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -38,6 +39,12 @@ def wilson_interval(successes: int, trials: int, z: float = Z_95) -> tuple[float
     centre = (p + z * z / (2 * trials)) / denominator
     half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
     return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def proportion(count: int, runs: int) -> dict[str, Any]:
+    """{`probability`: count / runs, `ci95`: its Wilson interval}, rounded to 6 places (None without runs)."""
+    low, high = wilson_interval(count, runs)
+    return {"probability": round(count / runs, 6) if runs else None, "ci95": [round(low, 6), round(high, 6)]}
 
 
 def describe_values(values: np.ndarray, levels: tuple[float, ...] = QUANTILES) -> dict[str, float | int | None]:

@@ -34,7 +34,7 @@ from pydantic import ValidationError
 
 from sim.scenario.limits import MAX_RUN_SIZE, run_size
 from sim.scenario.names import ID_FORM, collisions, id_problem
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import DEFAULT_AGREEMENT_IDS, Scenario
 
 MAX_FILE_BYTES = 1_000_000  # a shipped scenario is under 10 kB
 MAX_NODES = 20_000  # values after alias expansion; a shipped scenario has a few hundred
@@ -1079,7 +1079,7 @@ def _check_threats(scenario: Scenario, locations: dict[FieldPath, Location], fil
     credibility per threatener, a demand of one kind on a known issue or agreement, a deadline inside the
     scenario."""
     actors = set(scenario.actors)
-    agreements = set(scenario.agreements) or {"ceasefire", "settlement"}
+    agreements = set(scenario.agreements) or set(DEFAULT_AGREEMENT_IDS)
     seen: dict[tuple[str, str], str] = {}
     credibility: dict[str, tuple[str, float]] = {}
     for threat_id, threat in scenario.threats.items():

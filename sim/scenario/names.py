@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterator
 
 from sim.mechanisms.leverage import INSTRUMENTS
+from sim.scenario.schema import DEFAULT_AGREEMENT_IDS
 
 MAX_ID_CHARS = 64
 ID_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
@@ -92,7 +93,7 @@ def id_problem(name: object) -> str | None:
 
 
 def _default_agreements(agreements: list[str]) -> list[str]:
-    return agreements or ["ceasefire", "settlement"]
+    return agreements or list(DEFAULT_AGREEMENT_IDS)
 
 
 def generated_columns(

@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.mechanisms.utility import normalise_salience, utility
-from sim.scenario.schema import Agreement, Options, Scenario
+from sim.scenario.schema import DEFAULT_AGREEMENT_IDS, Agreement, Options, Scenario
 
 Array = NDArray[np.float64]
 
@@ -104,17 +104,21 @@ class Agreements:
     def count(self) -> int:
         return len(self.ids)
 
+    def reported(self, has_battlefield: bool) -> list[int]:
+        """The agreements the outputs report: all, but a bare ceasefire only where there is a war to cease."""
+        bare = self.stops_fighting & ~self.issues.any(axis=-1)
+        return [g for g in range(self.count) if has_battlefield or not bare[g]]
+
 
 def default_agreements(scenario: Scenario) -> dict[str, Agreement]:
     """The two agreements of a scenario without an `agreements:` section (the model before agreements
     could be defined): a bare ceasefire, in force at the start if `battlefield.ceasefire`, and a settlement
     over every issue that includes it."""
     at_start = bool(scenario.battlefield.ceasefire) if scenario.battlefield else False
+    ceasefire, settlement = DEFAULT_AGREEMENT_IDS
     return {
-        "ceasefire": Agreement(name="ceasefire", stops_fighting=True, in_force_at_start=at_start),
-        "settlement": Agreement(
-            name="settlement", issues=list(scenario.issues), stops_fighting=True, includes=["ceasefire"]
-        ),
+        ceasefire: Agreement(name=ceasefire, stops_fighting=True, in_force_at_start=at_start),
+        settlement: Agreement(name=settlement, issues=list(scenario.issues), stops_fighting=True, includes=[ceasefire]),
     }
 
 
@@ -184,6 +188,7 @@ class Threats:
     by: NDArray[np.int64]  # (T,) the threatener
     against: NDArray[np.int64]  # (T,) the target
     instrument: NDArray[np.int64]  # (T,) index into THREAT_INSTRUMENTS
+    option: NDArray[np.int64]  # (T,) index into OPTION_NAMES of the option the instrument needs
     ruled_out: NDArray[np.bool_]  # (T,)
     cost: Array  # (T,) utility per step while carried out, beyond the war cost
     audience_cost: Array  # (T,)
@@ -215,6 +220,7 @@ def compile_threats(scenario: Scenario, agreements: Agreements) -> Threats:
         by=column([actor_ids.index(t.by) for t in threats], np.int64),
         against=column([actor_ids.index(t.against) for t in threats], np.int64),
         instrument=column([THREAT_INSTRUMENTS.index(t.instrument) for t in threats], np.int64),
+        option=column([OPTION_NAMES.index(THREAT_OPTIONS[t.instrument]) for t in threats], np.int64),
         ruled_out=column([t.ruled_out for t in threats], bool),
         cost=column([t.cost for t in threats], np.float64),
         audience_cost=column([t.audience_cost for t in threats], np.float64),

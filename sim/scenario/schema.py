@@ -217,6 +217,10 @@ class Battlefield(StrictModel):
     opposition_victory: dict[str, Unit] = Field(description="Outcome on each issue if the opposition side wins.")
 
 
+# The agreements of a scenario without an `agreements:` section (`sim.scenario.params.default_agreements`).
+DEFAULT_AGREEMENT_IDS = ("ceasefire", "settlement")
+
+
 class Agreement(StrictModel):
     """An agreement over part of the issue space: who must sign it, who it binds, what it settles."""
 
