@@ -496,3 +496,24 @@ def test_time_to_deal_counts_only_runs_with_a_deal(tmp_path: Path) -> None:
     without = [step for deal, step in zip(table["deal"], table["deal_step"], strict=True) if not deal]
     assert without and all(step is None for step in without)
     assert summary["time_to_deal"]["count"] == sum(table["deal"])
+
+
+@pytest.mark.parametrize(
+    ("name", "in_force"),
+    [
+        ("ceasefire_2016_03.yaml", True),
+        ("ceasefire_2016_03_separate_tracks.yaml", True),
+        ("stalemate_2016_09.yaml", False),
+    ],
+)
+def test_the_summary_knows_whether_a_ceasefire_is_in_force_at_the_start(
+    tmp_path: Path, name: str, in_force: bool
+) -> None:
+    """With an `agreements:` section the ceasefire in force at the start is an agreement's `in_force_at_start`
+    (battlefield.ceasefire is refused beside it): the summary read battlefield.ceasefire only, and said False
+    for the separate-tracks scenario, whose cessation is in force from the first week."""
+    plan = plan_monte_carlo(load_scenario(ROOT / "scenarios" / name), 8, seed=1)
+    with open_executor(workers=1) as executor:
+        write_monte_carlo(plan, tmp_path / "out", executor)
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["ceasefire"]["in_force_at_start"] is in_force

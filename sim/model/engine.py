@@ -197,8 +197,7 @@ def initial_state(params: Params) -> State:
     n, a = params.runs, len(params.actor_ids)
     agreements = params.agreements
     g = agreements.count
-    at_start = (agreements.at_start.astype(np.int64) @ agreements.includes.astype(np.int64)) > 0
-    in_force = np.broadcast_to(at_start, (n, g)).copy()
+    in_force = np.broadcast_to(agreements.in_force_at_start, (n, g)).copy()
     options = params.options.copy()
     state = State(
         control=params.battle("control").copy(),

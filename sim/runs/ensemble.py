@@ -152,6 +152,7 @@ def ensemble_summary(plan: MonteCarlo, table: pa.Table) -> dict[str, Any]:
     survival = survival_curve(collapsed, steps)
     median_collapse = next((t for t, s in enumerate(survival) if s <= 0.5), None)
     has_war = scenario.battlefield is not None
+    agreements = compile_agreements(scenario)
     collapse = proportion(collapses, runs)
     summary: dict[str, Any] = {
         "kind": "ensemble",
@@ -172,7 +173,7 @@ def ensemble_summary(plan: MonteCarlo, table: pa.Table) -> dict[str, Any]:
         "deal_position": {k: describe_values(_column(table, f"deal_{k}")) for k in scenario.issues},
         "time_to_deal": {"unit": scenario.time.step, **describe_values(deal_step)},
         "ceasefire": {
-            "in_force_at_start": bool(scenario.battlefield.ceasefire) if has_war else False,
+            "in_force_at_start": has_war and bool(np.any(agreements.in_force_at_start & agreements.stops_fighting)),
             "collapse_probability": collapse["probability"],
             "ci95": collapse["ci95"],
             "survival": survival,

@@ -104,6 +104,11 @@ class Agreements:
     def count(self) -> int:
         return len(self.ids)
 
+    @property
+    def in_force_at_start(self) -> NDArray[np.bool_]:
+        """(G,) in force before step 0: those said to be, and all they include."""
+        return (self.at_start.astype(np.int64) @ self.includes.astype(np.int64)) > 0
+
     def reported(self, has_battlefield: bool) -> list[int]:
         """The agreements the outputs report: all, but a bare ceasefire only where there is a war to cease."""
         bare = self.stops_fighting & ~self.issues.any(axis=-1)
