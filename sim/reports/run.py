@@ -31,7 +31,7 @@ from sim.reports.figures import (
     proposals_figure,
 )
 from sim.reports.page import Section, render_page
-from sim.scenario.params import params_from_scenario
+from sim.scenario.params import THREAT_INSTRUMENTS, THREAT_OPTIONS, THREAT_POWERS, params_from_scenario
 
 if TYPE_CHECKING:  # annotations only: the report module need not load the Mesa model
     from sim.model.results import RunResult
@@ -261,12 +261,12 @@ def _threats_table(result: RunResult) -> str:
     scenario = result.scenario
     # An instrument an actor holds (a size given, in its `threats` or a threat object) that its government
     # does not allow (the option off, or the threat object ruled out): Porter's "Obama refused to do so".
-    held = {("strikes", "strike_regime", "strike_power"), ("safe_zones", "safe_zones", "safe_zone_power")}
     ruled_out = []
     for actor_id, actor in scenario.actors.items():
         objects = {t.instrument: t for t in scenario.threats.values() if t.by == actor_id}
         refused = []
-        for instrument, option, power in sorted(held):
+        for instrument in sorted(THREAT_INSTRUMENTS):
+            option, power = THREAT_OPTIONS[instrument], THREAT_POWERS[instrument]
             threat = objects.get(instrument)
             size = threat.size if threat is not None else getattr(actor.threats, power)
             allowed = (not threat.ruled_out) if threat is not None else getattr(actor.options, option)

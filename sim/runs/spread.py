@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.runs.batch import ChunkSpec, agreement_ids, run_seeds, simulate_chunk
+from sim.runs.batch import ChunkSpec, run_seeds, simulate_chunk
 from sim.runs.statistics import describe_values, proportion
 from sim.scenario.params import compile_agreements
 from sim.scenario.schema import Scenario
@@ -39,7 +39,7 @@ def seed_spread(scenario: Scenario, seed: int, runs: int = SPREAD_RUNS) -> dict[
         "ceasefire_collapsed": proportion(int(np.sum(outcomes["ceasefire_collapsed_step"] >= 0)), runs),
         "agreements": {},
     }
-    for agreement in agreement_ids(scenario):
+    for agreement in agreements.ids:
         first = outcomes[f"agreement_{agreement}_first_step"]
         at_end = outcomes[f"agreement_{agreement}_at_end"]
         result["agreements"][agreement] = {
