@@ -153,7 +153,7 @@ def test_time_axes_mark_every_event_the_deal_and_number_them_as_the_key_does(mar
             if a.startswith("xaxis")
         )
     ]
-    assert len(time_sections) == 4
+    assert len(time_sections) == 7  # deal value, weights and stake, control, arms, leverage (two), proposals
     for section in time_sections:
         lines = {shape.x0 for shape in section.figure.layout.shapes if shape.type == "line"}
         assert {m.date for m in marks} <= lines, section.title
@@ -506,3 +506,338 @@ def test_figure_downloads_carry_the_scenarios_name(march_html: str) -> None:
     assert download_name("Über die Waffenruhe: März 2016!") == "uber-die-waffenruhe-marz-2016"
     assert download_name("¿¡") == "report"
     assert len(download_name("x" * 200)) == 60
+
+
+# --- why the deal landed where it did (issue 14, item 3) ------------------------------------------------------
+
+
+def _moment(result, kind: str, step: int | None = None) -> dict:
+    return next(
+        m for m in reversed(result.summary["why"]["moments"]) if m["kind"] == kind and step in (None, m["step"])
+    )
+
+
+def test_why_gives_the_bargain_in_the_engines_numbers(march) -> None:
+    """The last deal's moment: its terms are the deal signed, and each party's weight, alternative, reservation
+    value and value of the offer are the numbers the time series recorded that week; the weight is capability
+    over impatience, split into patience and the negotiator's stake; the reservation is alternative + demand -
+    stake."""
+    deal = march.summary["deal"]
+    moment = _moment(march, "deal", deal["step"])
+    assert moment["terms"] == deal["position"]
+    rows = march.timeseries[march.timeseries["step"] == deal["step"]].set_index("actor")
+    for actor_id, bargain in moment["bargain"].items():
+        assert bargain["weight"] == pytest.approx(float(rows.at[actor_id, "weight"]), rel=1e-12)
+        assert bargain["reservation"] == pytest.approx(float(rows.at[actor_id, "reservation"]), rel=1e-12)
+        assert bargain["alternative"] == pytest.approx(float(rows.at[actor_id, "batna"]), abs=1e-12)
+        assert bargain["offer_value"] == pytest.approx(march.summary["actors"][actor_id]["utility_of_deal"], abs=1e-12)
+        actor = march.scenario.actors[actor_id]
+        assert bargain["stake"] == pytest.approx(actor.stake_growth * deal["step"], abs=1e-12)
+        assert bargain["impatience"] == pytest.approx(-np.log(actor.patience) + bargain["stake"], rel=1e-12)
+        assert bargain["weight"] == pytest.approx(actor.capability / bargain["impatience"], rel=1e-12)
+        assert bargain["reservation"] == pytest.approx(
+            bargain["alternative"] + bargain["demand"] - bargain["stake"], abs=1e-12
+        )
+        assert bargain["slack"] > 0 and bargain["accepts"]
+    assert sum(b["weight_share"] for b in moment["bargain"].values()) == pytest.approx(1.0)
+    # The more patient Russia holds most of the weight; the US negotiator's stake is why its share falls.
+    assert moment["bargain"]["russia"]["weight_share"] > 0.75 > moment["bargain"]["us"]["weight_share"]
+
+
+def test_why_says_why_the_deal_is_not_at_russias_ideal(march, march_html) -> None:
+    """Issue 14: "why did the deal land at 0.34 and not at Russia's 0.25?" The zone of agreement along Assad's
+    role starts where the US's value falls to its reservation value: at Russia's ideal the US would get less
+    than its reservation and would not sign, which the model's own utility function confirms, and the page
+    says so in numbers."""
+    from sim.scenario.params import params_from_scenario
+
+    moment = _moment(march, "deal", march.summary["deal"]["step"])
+    issue = moment["issues"]["assad_role"]
+    russia_ideal = march.scenario.actors["russia"].position["assad_role"]
+    assert issue["offer"] > russia_ideal
+    assert issue["zone"]["low_set_by"] == ["us"] and issue["zone"]["high_set_by"] == ["russia"]
+    assert issue["zone"]["low"] <= issue["offer"] <= issue["zone"]["high"]
+    outside = next(o for o in issue["outside"] if o["party"] == "russia")
+    refusal = outside["refused_by"][0]
+    assert outside["ideal"] == russia_ideal and refusal["actor"] == "us"
+    params = params_from_scenario(march.scenario)
+    us = list(march.scenario.actors).index("us")
+    at_ideal = np.array([[*[moment["terms"][k] for k in params.issue_ids]]])
+    at_ideal[0, 0] = russia_ideal
+    assert float(params.utilities_at(at_ideal)[0, us]) == pytest.approx(refusal["value"], abs=1e-12)
+    assert refusal["value"] < refusal["reservation"] == moment["bargain"]["us"]["reservation"]
+    # The zone's edge is where the US's value meets its reservation value (to the grid's 0.0005).
+    edge = at_ideal.copy()
+    for x, inside in ((issue["zone"]["low"], True), (issue["zone"]["low"] - 0.001, False)):
+        edge[0, 0] = x
+        assert (float(params.utilities_at(edge)[0, us]) >= refusal["reservation"]) is inside
+    why = march_html.split('<section class="figure" id="why">')[1].split("</section>")[0]
+    expected = (
+        f"Not at Russia's ideal, {russia_ideal:.2f}: there United States would get {refusal['value']:.3f}, below "
+        f"its reservation value {refusal['reservation']:.3f}, and would not sign."
+    )
+    assert expected in why
+    assert "What decided it." in why and "asymmetric Nash solution" in why
+
+
+def test_why_breaks_each_alternative_into_the_engines_parts(march) -> None:
+    """Each actor's alternative is the war lottery on the projected odds less the cost of fighting, to the last
+    bit the engine computed; what withdrawn aircraft that can return add (week 16, Russia's are away) has the
+    sign of each side and is less than they would add if present; the instruments that lower it are the
+    recorded per-instrument leverage."""
+    moment = _moment(march, "deal", march.summary["agreements"]["settlement"]["step"])
+    rows = march.timeseries[march.timeseries["step"] == moment["step"]].set_index("actor")
+    for actor_id, parts in moment["alternatives"].items():
+        war = parts["odds"] * parts["if_government_wins"] + (1 - parts["odds"]) * parts["if_opposition_wins"]
+        assert parts["alternative"] == pytest.approx(war - parts["fighting_cost"], abs=1e-12)
+        assert parts["odds"] == pytest.approx(float(rows.at[actor_id, "projected_win_probability"]), rel=1e-12)
+        side = march.scenario.actors[actor_id].side
+        withdrawn = parts["withdrawn"]
+        assert withdrawn["by"][0]["actor"] == "russia" and withdrawn["by"][0]["weight"] > 0.9
+        assert (withdrawn["effect"] > 0) == (side == "government")
+        assert abs(withdrawn["effect"]) < abs(withdrawn["effect_if_present"])
+        for item in parts["lowered_by"]:
+            recorded = float(rows.at[item["by"], f"coercive_{item['instrument']}_on_{actor_id}"])
+            assert item["amount"] == pytest.approx(recorded, rel=1e-12)
+    assert moment["alternatives"]["opposition"]["lowered_by"][0] == {
+        "by": "russia",
+        "instrument": "forces",
+        "amount": pytest.approx(float(rows.at["russia", "coercive_forces_on_opposition"])),
+    }
+
+
+def test_why_explains_each_collapse_by_who_gained_from_breaking(march) -> None:
+    """Week 21, Iran breaks the deal: the war it would restart was worth more to it than keeping the deal, and
+    its chance of breaking it is the self-enforcement rule's, which the time series recorded."""
+    from sim.mechanisms import agreements
+
+    settlement = march.summary["agreements"]["settlement"]
+    moment = _moment(march, "collapse", settlement["collapsed_step"])
+    assert moment["broken_by"] == "iran" and moment["binding"] == {"kind": "breaking", "actors": ["iran"]}
+    iran = moment["keeping"]["iran"]
+    assert iran["gain"] == pytest.approx(iran["break"] - iran["defection_cost"] - iran["keep"]) and iran["gain"] > 0
+    actor = march.scenario.actors["iran"]
+    expected = agreements.defection_probability(
+        np.array(iran["gain"]), np.array(actor.capability), np.array(actor.spoil_sensitivity), np.array(0.0)
+    )
+    assert iran["probability"] == pytest.approx(float(expected), rel=1e-12)
+    rows = march.timeseries[march.timeseries["step"] == moment["step"]].set_index("actor")
+    assert iran["probability"] == pytest.approx(float(rows.at["iran", "spoil_probability"]), rel=1e-12)
+    sentence = why_sentence(march, moment, "iran")
+    assert f"a gain of {iran['gain']:.3f}" in sentence and "It broke it." in sentence
+
+
+def why_sentence(result, moment, actor_id: str) -> str:
+    from sim.reports.why import _Context, actor_sentence
+
+    return actor_sentence(_Context(result.scenario, {}), moment, actor_id)
+
+
+def test_why_names_who_is_short_when_there_is_no_deal() -> None:
+    """September with sanctions on the table: no deal, because no offer gives every party at the table its
+    reservation value; the parties named short are those whose value of the best compromise is below it."""
+    result = run_scenario(load_scenario(ROOT / "scenarios" / "stalemate_2016_09_sanctions_linkage.yaml"))
+    moment = _moment(result, "no deal")
+    assert not result.summary["deal"]["reached"] and not moment["zone"]
+    short = moment["binding"]["actors"]
+    assert moment["binding"]["kind"] == "no zone" and short
+    assert all(moment["bargain"][a]["offer_value"] < moment["bargain"][a]["reservation"] for a in short)
+    assert all(
+        moment["bargain"][a]["offer_value"] >= moment["bargain"][a]["reservation"]
+        for a in moment["bargain"]
+        if a not in short
+    )
+    page = run_report(result)
+    assert "<h2>Why was there no deal?</h2>" in page and "There is no zone of agreement" in page
+
+
+SCENARIO_FILES = sorted((ROOT / "scenarios").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", SCENARIO_FILES, ids=[p.stem for p in SCENARIO_FILES])
+def test_every_shipped_scenario_has_a_why_section_with_a_sentence_per_actor(path: Path) -> None:
+    result = run_scenario(load_scenario(path))
+    sections = {s.anchor: s for s in run_sections(result)}
+    body = sections["why"].html_body
+    moments = result.summary["why"]["moments"]
+    assert moments and body.count('<details class="why"') == len(moments)
+    assert body.count(" open>") == 1
+    assert body.count('<p class="binding"><strong>What decided it.</strong> ') == len(moments)
+    for block in body.split('<details class="why"')[1:]:
+        sentences = block.split('<ul class="why-actors">')[1].split("</ul>")[0]
+        assert sentences.count("<li>") == len(result.scenario.actors)
+        assert "Its alternative, " in sentences
+    if result.summary["deal"]["reached"]:
+        assert any(m["kind"] == "deal" for m in moments)
+
+
+def test_why_does_not_change_the_run() -> None:
+    """Recording the explanation draws nothing and changes nothing: the single run's summary (without `why`)
+    equals the batch member's with the same seed, which never records it."""
+    from sim.runs.batch import Batch, execute
+    from sim.runs.distributed import InProcess
+
+    loaded = load_scenario(ROOT / "scenarios" / "ceasefire_2016_03.yaml")
+    result = run_scenario(loaded, seed=5)
+    chunk = next(iter(execute(Batch(loaded.scenario, np.array([5])), InProcess()))).outcomes
+    assert int(chunk["deal_step"][0]) == result.summary["deal"]["step"]
+    for actor_id, values in result.summary["actors"].items():
+        assert float(chunk[f"batna_{actor_id}"][0]) == values["batna"]
+
+
+# --- figures that say what they draw (issue 14, item 4) --------------------------------------------------------
+
+
+def test_the_leverage_heatmap_keeps_small_leverage_visible_and_skips_what_cannot_matter(march) -> None:
+    """The colour scale is logarithmic (0.001 to 1), so Russia's leverage over the US (about 0.07 to 0.18) sits
+    in the upper half of the scale, where on a linear scale shared with inducement of 0.8 it was nearly white;
+    inducement is not drawn (a gap) in the weeks when every agreement is signed, and only the parties at the
+    table have rows in that panel."""
+    figure = {s.anchor: s for s in run_sections(march)}["leverage"].figure
+    coercive, inducement = figure.data
+    assert (coercive.zmin, coercive.zmax) == (-3, 0)
+    labels = list(coercive.y)
+    row = next(k for k, label in enumerate(labels) if label.startswith("Russia →<br>United States"))
+    assert "(forces)" in labels[row]
+    positions = (np.array(coercive.z[row], dtype=float) + 3) / 3
+    assert np.median(positions) > 0.5
+    values = march.timeseries[march.timeseries["actor"] == "russia"].sort_values("step")["coercive_forces_on_us"]
+    np.testing.assert_allclose(np.array(coercive.customdata[row], dtype=float), np.round(values, 3), atol=1e-12)
+    talks = march.details.drop_duplicates("step").sort_values("step")["talks_on"].to_numpy()
+    assert talks.any() and not talks.all()
+    for cells in inducement.z:
+        assert all((cell is None) == (not on) for cell, on in zip(cells, talks, strict=True))
+    holders = {label.split(" →")[0] for label in inducement.y}
+    assert holders == {"United States", "Russia"}
+
+
+def test_the_leverage_caption_says_what_each_actor_can_do(march) -> None:
+    """Issue 14: the caption said Turkey "can only sweeten its offer" though it is not at the table. Turkey's
+    arms deliveries lower Russia's and Iran's alternatives, and only the parties at the table can concede."""
+    caption = {s.anchor: s for s in run_sections(march)}["leverage"].caption
+    worsen = caption.split("Can worsen another's alternative: ")[1].split(".")[0]
+    sweeten = caption.split("Can sweeten the deal: ")[1].split(".")[0]
+    assert "Turkey" in worsen and "Turkey" not in sweeten
+    assert sweeten == "United States and Russia"
+    oil = run_sections(run_scenario(load_scenario(ROOT / "scenarios" / "deal_saudi_russia_oil_cap.yaml")))
+    oil_caption = {s.anchor: s for s in oil}["leverage"].caption
+    assert "Can worsen" not in oil_caption and "Can sweeten the deal: Saudi Arabia and Russia" in oil_caption
+
+
+def test_leverage_between_the_parties_at_the_table_has_a_panel_and_a_scale_per_pair(march) -> None:
+    """One panel for the US over Russia and one for Russia over the US, each on its own scale, one line per
+    instrument the holder has over that target (the recorded values), inducement dashed and drawn only while
+    an agreement is bargained over."""
+    figure = {s.anchor: s for s in run_sections(march)}["leverage-at-the-table"].figure
+    titles = [a.text for a in figure.layout.annotations if not a.hovertext]
+    assert titles == ["<b>United States</b> over <b>Russia</b>", "<b>Russia</b> over <b>United States</b>"]
+    rows = march.timeseries
+    russia = rows[rows["actor"] == "russia"].sort_values("step")
+    forces = next(t for t in figure.data if t.yaxis == "y2" and t.name.startswith("its forces"))
+    np.testing.assert_allclose(np.array(forces.y, dtype=float), np.round(russia["coercive_forces_on_us"], 4))
+    top = float(russia["coercive_forces_on_us"].max())
+    assert top <= figure.layout.yaxis2.range[1] <= 1.2 * top + 0.01
+    us_panel = [t for t in figure.data if t.yaxis == "y"]
+    assert not any(t.name.startswith("its forces") for t in us_panel)  # the US has no "or else" over Russia
+    us_top = max(float(np.nanmax(np.array(t.y, dtype=float))) for t in us_panel)
+    assert figure.layout.yaxis.range[1] <= 1.2 * us_top + 0.01 < 0.2
+    induce = next(t for t in us_panel if t.line.dash == "dash")
+    talks = march.details.drop_duplicates("step").sort_values("step")["talks_on"].to_numpy()
+    assert all((v is None) == (not on) for v, on in zip(induce.y, talks, strict=True))
+
+
+def test_the_arms_figure_draws_the_stock_the_deliveries_and_the_embargo(march) -> None:
+    """Issue 14: the US pledge to stop the arms flow had no figure. The stock is the recorded arms_stock; the
+    bars of each week add up to the arms that reached the opposition (arms_inflow) and, held back, Turkey's
+    deliveries while the US embargo stood, the weeks of which are shaded."""
+    section = {s.anchor: s for s in run_sections(march)}["arms"]
+    figure = section.figure
+    steps = march.timeseries.drop_duplicates("step").sort_values("step")
+    stock = next(t for t in figure.data if t.name == "arms stock")
+    np.testing.assert_allclose(np.array(stock.y, dtype=float), np.round(steps["arms_stock"], 4))
+    delivered = [t for t in figure.data if t.type == "bar" and t.name.startswith("delivered by")]
+    held = next(t for t in figure.data if t.type == "bar" and t.name.startswith("held back from Turkey"))
+    total = np.sum([np.array(t.y, dtype=float) for t in delivered], axis=0)
+    np.testing.assert_allclose(total, np.round(steps["arms_inflow"], 4), atol=1e-9)
+    embargo = march.details[march.details["actor"] == "us"].sort_values("step")["embargo"].to_numpy()
+    supply = march.scenario.actors["turkey"].arms_supply
+    np.testing.assert_allclose(np.array(held.y, dtype=float), np.where(embargo, supply, 0.0))
+    assert any(t.name == "embargo enforced by United States" for t in figure.data)
+    shaded = [s for s in figure.layout.shapes if s.type == "rect"]
+    runs = int(np.sum(np.diff(np.concatenate([[0], embargo.astype(int)])) == 1))
+    assert len(shaded) == runs >= 1
+    assert "what its patron's embargo held back" in section.caption
+
+
+def test_the_negotiators_growing_stake_is_a_visible_line(march) -> None:
+    """Issue 14: Kerry's growing stake was a faint dotted line inside the reservation. It is now a thick line of
+    its own, sigma t, beside each party's share of the bargaining weight, which it lowers."""
+    figure = {s.anchor: s for s in run_sections(march)}["weights-and-stake"].figure
+    stake = next(t for t in figure.data if t.name == "United States: negotiator's stake")
+    steps = np.arange(len(stake.y))
+    np.testing.assert_allclose(np.array(stake.y, dtype=float), np.round(0.002 * steps, 4), atol=1e-12)
+    assert stake.line.width >= 4 and stake.line.dash is None
+    assert not any("Russia: negotiator" in (t.name or "") for t in figure.data)
+    shares = [np.array(t.y, dtype=float) for t in figure.data if t.name.endswith("share of the weight")]
+    np.testing.assert_allclose(np.sum(shares, axis=0), 1.0, atol=2e-4)
+    assert shares[0][-1] < shares[0][0]  # the US's share falls as its negotiator's stake grows
+
+
+def test_the_utility_axes_match_the_values_drawn(march) -> None:
+    """No axis says 0-1 or "worst" while values below 0 are drawn on it: the axis names its scale by the ideal,
+    its range holds every value, and the caption says what a value below 0 is."""
+    sections = {s.anchor: s for s in run_sections(march)}
+    figure = sections["deal-value"].figure
+    values = march.timeseries[["utility_of_offer", "batna", "reservation"]].to_numpy(dtype=float)
+    assert np.nanmin(values) < 0
+    for name in figure.layout.to_plotly_json():
+        if name.startswith("yaxis"):
+            axis = figure.layout[name]
+            assert "0-1" not in axis.title.text and "worst" not in axis.title.text
+            assert axis.range[0] <= np.nanmin(values[:, :2]) and axis.range[1] >= np.nanmax(values[:, :2])
+    assert "a value below 0 (here down to" in sections["deal-value"].caption
+
+
+def test_a_line_another_issue_covers_is_drawn_wider_beneath_it(march) -> None:
+    """Issue 14: two issue lines on 0 hid each other. Arms flow and sanctions both stay at 0: the first is drawn
+    wider and translucent beneath the second, and its legend says so."""
+    figure = {s.anchor: s for s in run_sections(march)}["proposals"].figure
+    arms, sanctions = (next(t for t in figure.data if t.name.startswith(k)) for k in ("arms flow", "sanctions"))
+    assert "mostly under sanctions" in arms.name and "mostly under" not in sanctions.name
+    assert arms.line.width > sanctions.line.width + 3
+
+
+def test_result_figures_are_the_reports_figures() -> None:
+    """Issue 14, item 6: `result.figures()` gives the report's figures as plotly Figures, keyed by their section,
+    in the page's order, for a notebook to show inline."""
+    import sim
+
+    result = sim.run_scenario(sim.load_scenario(ROOT / "scenarios" / "ceasefire_2016_03.yaml"))
+    figures = result.figures()
+    sections = [s for s in run_sections(result) if s.figure is not None]
+    assert list(figures) == [s.anchor for s in sections]
+    assert {"deal-value", "why"} & set(figures) == {"deal-value"}
+    for section in sections:
+        assert isinstance(figures[section.anchor], go.Figure)
+        assert figures[section.anchor].to_plotly_json() == section.figure.to_plotly_json()
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "result.figures()" in readme
+
+
+# --- citations (issue 14, item 7) ------------------------------------------------------------------------
+
+
+def test_sources_are_cited_by_author_title_and_date(march_html: str) -> None:
+    """The header cites Porter by author, title and date, with the file name beside it; a source the table does
+    not know shows as its (escaped) name; the many-run reports' header does the same."""
+    from sim.reports.page import many_runs_header
+    from sim.reports.sources import sources_html
+
+    header = march_html.split("</header>")[0]
+    assert "Gareth Porter, “<cite>How Putin&#39;s Leverage Shaped the Syrian Ceasefire</cite>”" in header
+    assert "Global Research, 30 March 2016" in header and "000_d8a24bc0456570a9.txt" in header
+    assert sources_html(["<b>x</b>.txt"]) == '<ul class="sources"><li class="source">&lt;b&gt;x&lt;/b&gt;.txt</li></ul>'
+    assert sources_html([]) == "none given"
+    september = load_scenario(ROOT / "scenarios" / "stalemate_2016_09.yaml")
+    many = many_runs_header("k", september.scenario, "f.yaml", "0" * 64, "o", [])
+    assert "Michael Singh" in many and "9 September 2016" in many and "Gareth Porter" in many

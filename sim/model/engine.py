@@ -1197,3 +1197,86 @@ def advance(
 def final_distances(params: Params, state: State) -> Array:
     """Each actor's salience-weighted distance from its ideal to the deal (NaN without a deal)."""
     return distance_from_ideal(state.deal_outcome, params.ideal, params.salience)
+
+
+@dataclass
+class Explanation:
+    """What lies behind one step's alternatives, offers and agreements, as the engine computed them: recorded
+    for a run's "why" (`sim.model.why.why_summary`) and never read by the dynamics.
+
+    Taken after every actor has decided and before the decisions are carried out (`explain`), so that it
+    describes the state the decisions were taken in. Arrays have the run axis first.
+    """
+
+    utility_if_government_wins: Array  # (N, A) u_i(x^G)
+    utility_if_opposition_wins: Array  # (N, A) u_i(x^O)
+    status_quo_value: Array  # (N, A) u_i(status quo): the no-deal outcome without a battlefield
+    batna_without_withdrawn: Array  # (N, A) d_i with withdrawn forces not counted at all
+    batna_withdrawn_present: Array  # (N, A) d_i with withdrawn forces counted as if present
+    win_probability_without_withdrawn: Array  # (N, A) projected odds with withdrawn forces not counted
+    air_withdrawn: Array  # (N, A) force withdrawn that can return
+    redeploy_days: Array  # (N, A) the days it needs to return
+    stake: Array  # (N, A) sigma_i t, the negotiator's personal stake in any deal
+    impatience: Array  # (N, A) rho_i(t) = -ln(delta_i) + sigma_i t
+    demand: Array  # (N, A) m_i, the margin still insisted on
+    keep_value: Array  # (N, A) keeping the agreements that stop the fighting (the prospect less excluded fighting)
+    breaking_gain: Array  # (N, A) max(0, break - defection cost - keep)
+    restraint: Array  # (N, A) the share of its will to break that a patron holds back
+    breaking_probability: Array  # (N, A) the chance it restarts the war this step, after restraint
+    accept: NDArray[np.bool_]  # (N, G, A) accepts each agreement's offer now
+    aspiration: Array  # (N, G, A) what it still hopes to get from each agreement
+    break_probability: Array  # (N, G, A) the chance it breaks each agreement that leaves the fighting alone
+    in_force: NDArray[np.bool_]  # (N, G) in force when the step's decisions were taken
+    embargo: NDArray[np.bool_]  # (N, A) a patron enforcing an embargo on its suppliers
+    arms_delivered: Array  # (N, A) arms each supplier delivers this step
+    arms_held_back: Array  # (N, A) deliveries a patron's embargo holds back from each supplier
+
+
+def explain(params: Params, state: State, seen: Assessment, intents: dict[str, Array]) -> Explanation:
+    """The parts of what every actor saw at this step that the dynamics use without keeping: call it after
+    `decide` and before `apply_decisions`. It draws no random number and changes nothing in `state`.
+
+    The alternatives with withdrawn forces left out, or counted as present, are computed on the same
+    battlefield as `assess` (`_credible_strengths`, `_alternatives`) with the return weight set to 0 or 1.
+    """
+    outcome_values = [
+        params.utilities_at(outcome) for outcome in (params.government_victory, params.opposition_victory)
+    ]
+    variants = [_credible_strengths(params, state, np.full_like(seen.credibility, weight)) for weight in (0.0, 1.0)]
+    values, probability = _alternatives(
+        params,
+        state,
+        np.stack([government for government, _, _ in variants], axis=1),
+        np.stack([opposition for _, opposition, _ in variants], axis=1),
+        np.stack([seen.arms_inflow, seen.arms_inflow], axis=1),
+        seen.fighting_cost,
+    )
+    elapsed = np.full((params.runs, 1), float(seen.step))
+    stake = params.actor("stake_growth") * elapsed
+    keep = agreements_math.keep_value(seen.utility_of_offer, params.battle("excluded_fighting"), seen.fighting_cost)
+    held_back = agreements_math.restraint(params.patron, intents["restrain"], params.actor("restrains_clients"))
+    delivered, withheld, _ = _arms_flows(params, state)
+    return Explanation(
+        utility_if_government_wins=outcome_values[0],
+        utility_if_opposition_wins=outcome_values[1],
+        status_quo_value=params.utilities_at(params.status_quo),
+        batna_without_withdrawn=values[:, 0, :],
+        batna_withdrawn_present=values[:, 1, :],
+        win_probability_without_withdrawn=probability[:, 0, :],
+        air_withdrawn=state.air_withdrawn.copy(),
+        redeploy_days=state.withdrawn_redeploy_days.copy(),
+        stake=stake,
+        impatience=impatience(params.actor("patience"), params.actor("stake_growth"), elapsed),
+        demand=state.demand.copy(),
+        keep_value=keep,
+        breaking_gain=agreements_math.breaking_gain(seen.break_value, keep, params.actor("defection_cost")),
+        restraint=held_back,
+        breaking_probability=intents["spoil_probability"] * (1.0 - held_back),
+        accept=np.asarray(intents["accept"], dtype=bool).copy(),
+        aspiration=concessions.aspiration(state.conceded),
+        break_probability=np.asarray(intents["break_probability"], dtype=float).copy(),
+        in_force=state.in_force.copy(),
+        embargo=state.embargo.copy(),
+        arms_delivered=delivered,
+        arms_held_back=withheld,
+    )

@@ -38,6 +38,8 @@ class NegotiationModel(Model):
         self.intents: dict[str, np.ndarray] = {}
         self.outcome: dict[str, np.ndarray] = {}
         self.fired: list[str] = []
+        # What each step's decisions were taken on, kept for the run's "why" (`sim.model.why.why_summary`).
+        self.history: list[tuple[engine.Assessment, engine.Explanation]] = []
         ids = self.params.actor_ids
         self.actor_columns = (
             list(ACTOR_SCALARS)
@@ -63,7 +65,8 @@ class NegotiationModel(Model):
 
     def step(self) -> None:
         """One step: the model observes (events, battlefield, alternatives, bargaining, leverage), every
-        agent decides, the model carries the decisions out together, and the step is recorded."""
+        agent decides, the model keeps what the decisions were taken on (`history`), carries them out
+        together, and the step is recorded."""
         t = self.step_index
         draws = self.draws[t][None, :]
         self.seen, self.fired = engine.observe(self.params, self.state, t, draws)
@@ -72,6 +75,7 @@ class NegotiationModel(Model):
         self.intents = {
             decision: np.stack([getattr(agent, decision) for agent in ordered], axis=-1) for decision in DECISIONS
         }
+        self.history.append((self.seen, engine.explain(self.params, self.state, self.seen, self.intents)))
         self.outcome = engine.apply_decisions(self.params, self.state, self.seen, self.intents, draws[:, 1:], t)
         self._publish()
         self.agents.do("record")

@@ -11,6 +11,7 @@ import pandas as pd
 from sim import __version__
 from sim.mechanisms.leverage import INSTRUMENTS
 from sim.model.model import NegotiationModel
+from sim.model.why import details_table, why_summary
 from sim.scenario.loader import LoadedScenario
 
 
@@ -23,6 +24,8 @@ class RunResult:
     summary: dict[str, Any]
     timeseries: pd.DataFrame
     event_marks: list[tuple[int, str, str]]  # (step, date, label)
+    # One row per step and actor: what the engine computed beside the time series (`why.details_table`).
+    details: pd.DataFrame | None = None
 
     @property
     def scenario(self):
@@ -237,12 +240,20 @@ def build_result(loaded: LoadedScenario, model: NegotiationModel) -> RunResult:
     summary["threats"] = threats_summary(scenario, params, state)
     summary["outcome"] = outcome_sentence(summary, scenario)
     timeseries = _timeseries(model)
+    summary["why"] = why_summary(scenario, params, model.history, timeseries)
     marks = [(event.step, scenario.time.date_of(event.step).isoformat(), event.label) for event in params.events]
     if deal_reached:
         marks.append((deal_step, scenario.time.date_of(deal_step).isoformat(), "deal reached"))
     if collapsed is not None:
         marks.append((collapsed, scenario.time.date_of(collapsed).isoformat(), "ceasefire collapses"))
-    return RunResult(loaded=loaded, seed=model.seed, summary=summary, timeseries=timeseries, event_marks=sorted(marks))
+    return RunResult(
+        loaded=loaded,
+        seed=model.seed,
+        summary=summary,
+        timeseries=timeseries,
+        event_marks=sorted(marks),
+        details=details_table(params, model.history),
+    )
 
 
 def agreement_events(in_force: pd.DataFrame, breach_probability: pd.DataFrame) -> pd.DataFrame:

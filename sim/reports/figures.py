@@ -512,7 +512,8 @@ def deal_gain_figure(comparisons: Sequence[DealComparison], moment: str) -> go.F
             + ("; below 0: a war that costs more than it can win)" if low < 0 else ")")
         ),
         zeroline=True,
-        range=[round(low - 0.04 - 0.05 * (high - low), 3), round(high + 0.06 + 0.12 * (high - low), 3)],
+        # Room on the right for the gain written beside each pair, on a phone too.
+        range=[round(low - 0.04 - 0.05 * (high - low), 3), round(high + 0.1 + 0.2 * (high - low), 3)],
     )
     return figure_of(data, layout)
 
@@ -628,15 +629,17 @@ def deal_value_figure(
                 )
             )
     pad = 0.05 * max(high - low, 0.1)
+    # The axis names its scale by the ideal, not by a 0-1 range that alternatives below 0 would contradict.
     for row in range(1, rows + 1):
         layout[f"yaxis{row if row > 1 else ''}"].update(
-            title=dict(text="utility (0-1)"), range=[round(low - pad, 3), round(high + pad, 3)]
+            title=dict(text="utility<br>(1 = ideal)"), range=[round(low - pad, 3), round(high + pad, 3)]
         )
     shapes, badges = mark_layout(marks, above=SUBPLOT_TITLE_ROOM)
     layout["shapes"] = shade_layout(timeline.dates, zone, ZONE_FILL) + shapes
     layout["annotations"] += badges
     layout["xaxis"]["title"] = dict(text="date (one point per week)" if timeline.stride_ms == 7 * DAY_MS else "date")
     layout["hovermode"] = "x unified"
+    layout.update(legend_above(height, rows))
     return figure_of(data, layout)
 
 
@@ -701,6 +704,206 @@ def control_figure(timeseries: pd.DataFrame, marks: Sequence[TimeMark | tuple[in
     return figure_of(data, layout)
 
 
+def _by_actor(details: pd.DataFrame, column: str, actor_ids: Sequence[str]) -> np.ndarray:
+    """(steps, A) one column of a run's per-step, per-actor details (`RunResult.details`)."""
+    table = details.pivot(index="step", columns="actor", values=column).sort_index()
+    return table[list(actor_ids)].to_numpy(dtype=float)
+
+
+EMBARGO_FILL = "rgba(52, 73, 94, 0.10)"
+HELD_BACK = "#b8c2c9"
+
+
+def arms_figure(
+    timeseries: pd.DataFrame,
+    details: pd.DataFrame,
+    actor_ids: Sequence[str],
+    names: dict[str, str],
+    marks: Sequence[TimeMark | tuple[int, str, str]],
+) -> go.Figure:
+    """The opposition's arms: the stock (upper panel) and, each week, what each supplier delivered and what
+    its patron's embargo held back (lower panel, stacked), with the weeks of an embargo shaded."""
+    steps = _step_rows(timeseries)
+    timeline = Timeline.of(timeseries)
+    delivered = _by_actor(details, "arms_delivered", actor_ids)
+    held = _by_actor(details, "arms_held_back", actor_ids)
+    embargo = _by_actor(details, "embargo", actor_ids) > 0
+    suppliers = [k for k in range(len(actor_ids)) if delivered[:, k].max() > 0 or held[:, k].max() > 0]
+    patrons = [k for k in range(len(actor_ids)) if embargo[:, k].any()]
+    height = 560
+    layout = layout_of("The opposition's arms: stock, deliveries and the embargo", height, top=64 + SUBPLOT_TITLE_ROOM)
+    layout.update(
+        stacked_panels(
+            2,
+            height,
+            ["<b>arms stock</b> (what the opposition fights with)", "<b>arms reaching it each week</b>, by supplier"],
+        )
+    )
+    enforced = embargo.any(axis=1).tolist()
+    who = _names_list([esc(names[actor_ids[k]]) for k in patrons])
+    data: list[dict] = [legend_swatch(f"embargo enforced by {who}", EMBARGO_FILL)] if any(enforced) else []
+    data.append(
+        dict(
+            type="scatter",
+            xaxis="x",
+            yaxis="y",
+            **timeline.x(),
+            y=rounded(steps["arms_stock"], 4),
+            mode="lines",
+            name="arms stock",
+            line=dict(color=INK, width=3),
+            hovertemplate="arms stock: %{y:.3f}<extra></extra>",
+        )
+    )
+    for k in suppliers:
+        name = esc(names[actor_ids[k]])
+        data.append(
+            dict(
+                type="bar",
+                xaxis="x",
+                yaxis="y2",
+                **timeline.x(),
+                y=rounded(delivered[:, k], 4),
+                name=f"delivered by {name}",
+                marker=dict(color=colour_of(actor_ids[k])),
+                hovertemplate=f"delivered by {name}: %{{y:.3f}}<extra></extra>",
+            )
+        )
+        if held[:, k].max() > 0:
+            data.append(
+                dict(
+                    type="bar",
+                    xaxis="x",
+                    yaxis="y2",
+                    **timeline.x(),
+                    y=rounded(held[:, k], 4),
+                    name=f"held back from {name} by the embargo",
+                    marker=dict(color=HELD_BACK, opacity=0.8, line=dict(color=INK, width=0.6)),
+                    hovertemplate=f"held back from {name}: %{{y:.3f}}<extra></extra>",
+                )
+            )
+    if not suppliers:
+        data.append(
+            dict(
+                type="scatter",
+                xaxis="x",
+                yaxis="y2",
+                **timeline.x(),
+                y=rounded(steps["arms_inflow"], 4),
+                mode="lines",
+                name="arms reaching the opposition",
+                line=dict(color=INK, width=2),
+            )
+        )
+    layout["barmode"] = "stack"
+    layout["bargap"] = 0.15
+    layout["yaxis"].update(title=dict(text="stock units"), rangemode="tozero")
+    layout["yaxis2"].update(title=dict(text="stock units a week"), rangemode="tozero")
+    shapes, badges = mark_layout(marks, above=SUBPLOT_TITLE_ROOM)
+    layout["shapes"] = shade_layout(timeline.dates, enforced, EMBARGO_FILL) + shapes
+    layout["annotations"] += badges
+    layout["xaxis"]["title"] = dict(text="date")
+    layout["hovermode"] = "x unified"
+    layout.update(legend_above(height, 2))
+    return figure_of(data, layout)
+
+
+def _names_list(items: Sequence[str]) -> str:
+    """'a', 'a and b', 'a, b and c' ('a patron' for none)."""
+    items = list(items)
+    if not items:
+        return "a patron"
+    if len(items) == 1:
+        return items[0]
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def weights_and_stake_figure(
+    timeseries: pd.DataFrame,
+    details: pd.DataFrame,
+    parties: Sequence[str],
+    actor_ids: Sequence[str],
+    names: dict[str, str],
+    marks: Sequence[TimeMark | tuple[int, str, str]],
+) -> go.Figure:
+    """Each signatory's share of the bargaining weight (upper panel) and, in utility, each negotiator's personal
+    stake in any deal, sigma t (thick), beside the demand it still insists on (dashed; lower panel)."""
+    timeline = Timeline.of(timeseries)
+    weight = np.column_stack([_actor_steps(timeseries, a)["weight"].to_numpy(dtype=float) for a in parties])
+    share = weight / np.where(weight.sum(axis=1, keepdims=True) > 0, weight.sum(axis=1, keepdims=True), 1.0)
+    stake = _by_actor(details, "stake", actor_ids)
+    staked = [k for k, a in enumerate(actor_ids) if stake[:, k].max() > 0]
+    height = 600
+    layout = layout_of("Bargaining weights and the negotiator's growing stake", height, top=64 + SUBPLOT_TITLE_ROOM)
+    layout.update(
+        stacked_panels(
+            2,
+            height,
+            [
+                "<b>share of the bargaining weight</b> at the table",
+                "<b>personal stake</b> in any deal (thick) and <b>demand</b> still insisted on (dashed)",
+            ],
+        )
+    )
+    data: list[dict] = []
+    for column, actor_id in enumerate(parties):
+        name = esc(names[actor_id])
+        data.append(
+            dict(
+                type="scatter",
+                xaxis="x",
+                yaxis="y",
+                **timeline.x(),
+                y=rounded(share[:, column], 4),
+                mode="lines",
+                name=f"{name}: share of the weight",
+                line=dict(color=colour_of(actor_id), width=3),
+                hovertemplate=f"{name}: %{{y:.1%}} of the weight<extra></extra>",
+            )
+        )
+    for k in staked:
+        actor_id = actor_ids[k]
+        name = esc(names[actor_id])
+        data.append(
+            dict(
+                type="scatter",
+                xaxis="x",
+                yaxis="y2",
+                **timeline.x(),
+                y=rounded(stake[:, k], 4),
+                mode="lines",
+                name=f"{name}: negotiator's stake",
+                line=dict(color=colour_of(actor_id), width=5),
+                hovertemplate=f"{name}: stake %{{y:.3f}}<extra></extra>",
+            )
+        )
+    for actor_id in parties:
+        demand = _actor_steps(timeseries, actor_id)["demand"].to_numpy(dtype=float)
+        name = esc(names[actor_id])
+        data.append(
+            dict(
+                type="scatter",
+                xaxis="x",
+                yaxis="y2",
+                **timeline.x(),
+                y=rounded(demand, 4),
+                mode="lines",
+                name=f"{name}: demand",
+                line=dict(color=colour_of(actor_id), width=2, dash="dash"),
+                hovertemplate=f"{name}: demand %{{y:.3f}}<extra></extra>",
+            )
+        )
+    layout["yaxis"].update(title=dict(text="share (%)"), range=[0, 1], tickformat=".0%")
+    layout["yaxis2"].update(title=dict(text="utility"), rangemode="tozero")
+    shapes, badges = mark_layout(marks, above=SUBPLOT_TITLE_ROOM)
+    layout["shapes"] = shapes
+    layout["annotations"] += badges
+    layout["xaxis"]["title"] = dict(text="date")
+    layout["hovermode"] = "x unified"
+    layout.update(legend_above(height, 2))
+    return figure_of(data, layout)
+
+
 # --- leverage ----------------------------------------------------------------------------------------
 
 
@@ -716,6 +919,34 @@ def leverage_pairs(
     return pairs
 
 
+# Leverage is drawn on a log colour scale from LEVERAGE_FLOOR to 1 (utility on the target's 0-1 scale), so that a
+# pair with 0.02 stays visible beside one with 0.5; less than the floor reads as none.
+LEVERAGE_FLOOR = 1e-3
+NOT_MEASURED = "#dfe4e8"  # the background a heatmap shows where a value was not measured (it could not matter)
+ROW_PX = (38, 28)  # heatmap rows of three label lines and of two
+
+
+def _log_leverage(values: np.ndarray) -> list[float | None]:
+    """log10 of leverage values clipped to [LEVERAGE_FLOOR, 1] (two decimals: enough for a colour); NaN (not
+    measured) stays a gap."""
+    array = np.asarray(values, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logged = np.log10(np.clip(array, LEVERAGE_FLOOR, 1.0))
+    return rounded(np.where(np.isfinite(array), logged, np.nan), 2)
+
+
+def _carried_by(by_instrument: np.ndarray | None, instruments: Sequence[str], i: int, j: int) -> str:
+    """' (forces)': the instrument that carries i's coercive leverage over j in most of the steps it has any."""
+    if by_instrument is None:
+        return ""
+    values = by_instrument[:, i, j, :]
+    active = values.max(axis=-1) > 5e-5
+    if not active.any():
+        return ""
+    counts = np.bincount(values[active].argmax(axis=-1), minlength=len(instruments))
+    return f"<br>({esc(instruments[int(np.argmax(counts))].replace('_', ' '))})"
+
+
 def leverage_over_time_figure(
     coercive: np.ndarray,
     inducement: np.ndarray,
@@ -723,27 +954,44 @@ def leverage_over_time_figure(
     names: dict[str, str],
     timeline: Timeline,
     marks: Sequence[TimeMark | tuple[int, str, str]],
+    *,
+    by_instrument: np.ndarray | None = None,
+    instruments: Sequence[str] = (),
+    talks_on: Sequence[bool] | None = None,
 ) -> go.Figure:
     """Leverage of i over j by week, in Singh's two kinds: worsening j's alternative, sweetening j's deal.
 
     `coercive` and `inducement` are (steps, A, A) arrays: entry [t, i, j] is how far i's options can lower
-    j's alternative, or raise j's value of the deal, at step t (utility units). Pairs with no leverage
-    at any step are left out.
+    j's alternative, or raise j's value of the deal, at step t (utility units). With `by_instrument`
+    (steps, A, A, M, named by `instruments`) the coercive panel draws each pair's strongest instrument and its
+    label names the instrument that is strongest in most of the steps it has any. With `talks_on` (steps,)
+    inducement is drawn only in the steps when some agreement was still being bargained over (there is nothing
+    to sweeten once all are signed); other steps are grey.
+    The colour scale is logarithmic (`LEVERAGE_FLOOR` to 1), the same in both panels and every report.
+    Pairs with no leverage at any step are left out.
     """
-    pairs = (
-        leverage_pairs(coercive, inducement, actor_ids, names)
-        or [
-            (i, j, f"{esc(names[a])} → {esc(names[b])}")
-            for i, a in enumerate(actor_ids)
-            for j, b in enumerate(actor_ids)
-            if i != j
-        ][:1]
-    )
-    labels = [label for _, _, label in pairs]
-    top = float(max(np.max(coercive), np.max(inducement), 1e-4))
-    height = 190 + 2 * (60 + 19 * len(pairs))
+    if by_instrument is not None:
+        coercive = by_instrument.max(axis=-1)
+    first = [
+        (i, j, f"{esc(names[a])} → {esc(names[b])}")
+        for i, a in enumerate(actor_ids)
+        for j, b in enumerate(actor_ids)
+        if i != j
+    ][:1]
+    zero = np.zeros_like(coercive)
+    # Each panel lists only the pairs with leverage of its kind (only parties at the table can concede).
+    panels = [
+        leverage_pairs(coercive, zero, actor_ids, names) or first,
+        leverage_pairs(zero, inducement, actor_ids, names) or first,
+    ]
+    measured = np.ones(coercive.shape[0], dtype=bool) if talks_on is None else np.asarray(talks_on, dtype=bool)
+    induce = np.where(measured[:, None, None], inducement, np.nan)
+    # Rows of three lines (holder, target, instrument) in the coercive panel, two in the other.
+    rows = [ROW_PX[0] * len(panels[0]) if by_instrument is not None else ROW_PX[1] * len(panels[0])]
+    rows.append(ROW_PX[1] * len(panels[1]))
+    height = 250 + sum(rows)
     layout = layout_of(
-        "Leverage of each actor over each other, week by week (utility units)",
+        "Leverage of each actor over each other, week by week (utility, log scale)",
         height,
         legend=False,
         top=64 + SUBPLOT_TITLE_ROOM,
@@ -755,37 +1003,189 @@ def leverage_over_time_figure(
             ["<b>coercive</b>: can worsen the other's alternative", "<b>inducement</b>: can sweeten the other's deal"],
         )
     )
+    # The panels' heights follow their rows (stacked_panels makes them equal).
+    top_axis, bottom_axis = layout["yaxis"]["domain"], layout["yaxis2"]["domain"]
+    span = top_axis[1] - bottom_axis[0] - (top_axis[0] - bottom_axis[1])
+    split = round(bottom_axis[0] + span * rows[1] / sum(rows), 4)
+    layout["yaxis2"]["domain"] = [bottom_axis[0], split]
+    layout["yaxis"]["domain"] = [round(split + top_axis[0] - bottom_axis[1], 4), top_axis[1]]
+    layout["annotations"][1]["y"] = split
     data = []
-    for row, (matrix, kind) in enumerate(
-        ((coercive, "can worsen the alternative by"), (inducement, "can sweeten the deal by")), start=1
+    for row, (matrix, kind, pairs) in enumerate(
+        ((coercive, "can worsen the alternative by", panels[0]), (induce, "can sweeten the deal by", panels[1])),
+        start=1,
     ):
-        data.append(
-            dict(
-                type="heatmap",
-                xaxis="x",
-                yaxis=axis_ref(row),
-                **timeline.x(),
-                y=labels,
-                z=[rounded(matrix[:, i, j], 4) for i, j, _ in pairs],
-                zmin=0,
-                zmax=round(top, 4),
-                colorscale="Blues",
-                showscale=row == 1,
-                name=kind,
-                xgap=1,
-                ygap=1,
-                colorbar=dict(title=dict(text="utility", side="right"), len=0.9, thickness=14),
-                hovertemplate=f"%{{y}}<br>%{{x}}<br>{kind}: %{{z:.3f}}<extra></extra>",
-            )
+        # A line each for the holder, the target and the instrument keeps the labels narrow on a phone.
+        labels = [
+            f"{esc(names[actor_ids[i]])} →<br>{esc(names[actor_ids[j]])}"
+            f"{_carried_by(by_instrument, instruments, i, j) if row == 1 else ''}"
+            for i, j, _ in pairs
+        ]
+        trace = dict(
+            type="heatmap",
+            xaxis="x",
+            yaxis=axis_ref(row),
+            **timeline.x(),
+            y=labels,
+            z=[_log_leverage(matrix[:, i, j]) for i, j, _ in pairs],
+            customdata=[rounded(matrix[:, i, j], 3) for i, j, _ in pairs],
+            zmin=round(np.log10(LEVERAGE_FLOOR), 3),
+            zmax=0,
+            colorscale="Blues",
+            showscale=row == 1,
+            name=kind,
+            xgap=1,
+            ygap=1,
+            colorbar=dict(
+                title=dict(text="utility", side="right"),
+                tickvals=[-3, -2, -1, 0],
+                ticktext=["≤0.001", "0.01", "0.1", "1"],
+                len=0.9,
+                thickness=12,
+            ),
+            hovertemplate=f"%{{y}}<br>%{{x}}<br>{kind}: %{{customdata:.3f}}<extra></extra>",
         )
+        data.append(trace)
         layout[f"yaxis{row if row > 1 else ''}"].update(
-            autorange="reversed", title=dict(text="who → whom"), tickfont=dict(size=11)
+            autorange="reversed", title=dict(text="who → whom"), tickfont=dict(size=11), showgrid=False
+        )
+    shapes, badges = mark_layout(marks, above=SUBPLOT_TITLE_ROOM)
+    # Grey behind the inducement panel where it was not measured (its cells there are gaps).
+    not_measured = [
+        {**shape, "yref": "y2 domain"} for shape in shade_layout(timeline.dates, list(~measured), NOT_MEASURED)
+    ]
+    layout["shapes"] = not_measured + shapes
+    layout["annotations"] += badges
+    layout["xaxis"]["title"] = dict(text="date")
+    layout["xaxis"]["showgrid"] = False
+    return figure_of(data, layout)
+
+
+# Each instrument of leverage keeps one colour in every figure; inducement (conceding) is dashed.
+INSTRUMENT_COLOURS = {
+    "forces": "#c0392b",
+    "strikes": "#8e44ad",
+    "safe_zones": "#16a085",
+    "arms_supply": "#d35400",
+    "embargo": "#34495e",
+    "escalation": "#e74c3c",
+    "support": "#7f8c8d",
+    "inducement": "#1f5fa8",
+}
+INSTRUMENT_WORDS = {
+    "forces": "its forces (withdrawn ones by their return)",
+    "strikes": "its strike threat",
+    "safe_zones": "its safe zones",
+    "arms_supply": "the arms it supplies",
+    "embargo": "the arms its embargo holds back",
+    "escalation": "one more escalation",
+    "support": "its support (which it can withdraw)",
+    "inducement": "sweetening the offer (inducement)",
+}
+
+
+def table_leverage_figure(
+    by_instrument: np.ndarray,
+    inducement: np.ndarray,
+    instruments: Sequence[str],
+    parties: Sequence[int],
+    actor_ids: Sequence[str],
+    names: dict[str, str],
+    timeline: Timeline,
+    marks: Sequence[TimeMark | tuple[int, str, str]],
+    talks_on: Sequence[bool] | None = None,
+) -> go.Figure:
+    """Leverage between the parties at the table, one panel per ordered pair, one line per instrument.
+
+    Each panel has its own scale, so a small leverage (the US over Russia) is as readable as a large one.
+    Coercive instruments are solid lines, inducement dashed and drawn only while some agreement is still being
+    bargained over (`talks_on`); an instrument with no leverage in any pair is left out.
+    """
+    pairs = [(i, j) for i in parties for j in parties if i != j]
+    measured = np.ones(by_instrument.shape[0], dtype=bool) if talks_on is None else np.asarray(talks_on, dtype=bool)
+    series = {"inducement": np.where(measured[:, None, None], inducement, np.nan)}
+    series.update({m: by_instrument[..., k] for k, m in enumerate(instruments)})
+
+    def held(m: str, i: int, j: int) -> bool:
+        return bool(np.nanmax(series[m][:, i, j], initial=0.0) > 5e-5)
+
+    legend_shown: set[str] = set()
+    rows = max(len(pairs), 1)
+    height = 200 + 185 * rows
+    titles = [f"<b>{esc(names[actor_ids[i]])}</b> over <b>{esc(names[actor_ids[j]])}</b>" for i, j in pairs]
+    layout = layout_of(
+        "Leverage between the parties at the table, by instrument (utility on the target's 0-1 scale)",
+        height,
+        top=64 + SUBPLOT_TITLE_ROOM,
+    )
+    layout.update(stacked_panels(rows, height, titles or ["no pair at the table"]))
+    data: list[dict] = []
+    x = timeline.x()
+    for row, (i, j) in enumerate(pairs, start=1):
+        top = 0.0
+        for m in [m for m in (*instruments, "inducement") if held(m, i, j)]:
+            values = series[m][:, i, j]
+            top = max(top, float(np.nanmax(values, initial=0.0)))
+            data.append(
+                dict(
+                    type="scatter",
+                    xaxis="x",
+                    yaxis=axis_ref(row),
+                    **x,
+                    y=rounded(values, 4),
+                    mode="lines",
+                    name=INSTRUMENT_WORDS[m],
+                    legendgroup=m,
+                    showlegend=m not in legend_shown,
+                    line=dict(color=INSTRUMENT_COLOURS[m], width=2.5, dash="dash" if m == "inducement" else "solid"),
+                    hovertemplate=f"{INSTRUMENT_WORDS[m]}: %{{y:.3f}}<extra></extra>",
+                )
+            )
+            legend_shown.add(m)
+        if top == 0.0:
+            data.append(
+                dict(
+                    type="scatter",
+                    xaxis="x",
+                    yaxis=axis_ref(row),
+                    **x,
+                    y=[0.0] * by_instrument.shape[0],
+                    mode="lines",
+                    name="no leverage of either kind",
+                    showlegend=False,
+                    line=dict(color=MUTED, width=1.5, dash="dot"),
+                    hovertemplate="no leverage<extra></extra>",
+                )
+            )
+        layout[f"yaxis{row if row > 1 else ''}"].update(
+            title=dict(text="utility"), range=[0, round(max(top * 1.15, 0.01), 4)], rangemode="tozero"
         )
     shapes, badges = mark_layout(marks, above=SUBPLOT_TITLE_ROOM)
     layout["shapes"] = shapes
     layout["annotations"] += badges
     layout["xaxis"]["title"] = dict(text="date")
+    layout["hovermode"] = "x unified"
+    layout.update(legend_above(height, rows))
     return figure_of(data, layout)
+
+
+def legend_above(height: int, rows: int) -> dict[str, Any]:
+    """A legend over the top panel of a stacked figure, above the event badges, instead of under the last panel
+    (which can be a thousand pixels below the first): plotly widens the top margin to make room for it."""
+    plot_height = max(height - 200, 100)
+    return {
+        "legend": dict(
+            orientation="h",
+            yref="paper",
+            y=round(1 + (SUBPLOT_TITLE_ROOM + 44) / plot_height, 4),
+            yanchor="bottom",
+            x=0,
+            xanchor="left",
+            font=dict(size=12),
+            itemclick="toggle",
+            traceorder="normal",
+        )
+    }
 
 
 def leverage_arrays(timeseries: pd.DataFrame, actor_ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -833,10 +1233,15 @@ def _issue_title(issue_id: str, issue: Any, lines: int = 2) -> str:
 
 
 def _label_positions(points: Sequence[tuple[float, float]]) -> list[str]:
-    """Text positions that keep the labels of (nearly) coinciding points apart."""
-    choices = ["top center", "bottom center", "middle left", "middle right", "top left", "bottom right"]
+    """Text positions that keep the labels of (nearly) coinciding points apart, and that run inward from points
+    near an edge, so that no label is cut off there (on a phone the plot is narrow)."""
     positions = []
     for index, (x, y) in enumerate(points):
+        side = "left" if x > 0.7 else "right" if x < 0.3 else "center"
+        rows = ["bottom", "middle", "top"] if y > 0.8 else ["top", "middle", "bottom"] if y < 0.2 else ["top", "bottom"]
+        choices = [f"{row} {side}" for row in rows]
+        if side == "center":
+            choices += ["middle left", "middle right"]
         near = sum(1 for (u, v) in points[:index] if abs(u - x) < 0.06 and abs(v - y) < 0.06)
         positions.append(choices[near % len(choices)])
     return positions
@@ -953,18 +1358,30 @@ def proposals_figure(
     steps = _step_rows(timeseries)
     timeline = Timeline.of(timeseries)
     data = []
+    issue_ids = list(scenario.issues)
+    series = {issue_id: np.round(steps[f"proposal_{issue_id}"].to_numpy(dtype=float), 3) for issue_id in issue_ids}
     for k, (issue_id, issue) in enumerate(scenario.issues.items()):
         label = esc(issue_id.replace("_", " "))
+        # A line that another issue's line covers for most of the run is drawn wider beneath it, and says so.
+        under = [
+            other
+            for other in issue_ids[k + 1 :]
+            if np.mean(np.isclose(series[issue_id], series[other], atol=0.01, equal_nan=True)) >= 0.5
+        ]
+        note = f"; mostly under {esc(under[0].replace('_', ' '))}" if under else ""
         data.append(
             dict(
                 type="scatter",
                 **timeline.x(),
                 y=rounded(steps[f"proposal_{issue_id}"]),
                 mode="lines",
-                name=f"{label} (0 = {esc(issue.low)}, 1 = {esc(issue.high)})",
+                name=f"{label} (0 = {esc(issue.low)}, 1 = {esc(issue.high)}){note}",
                 line=dict(
-                    color=ISSUE_COLOURS[k % len(ISSUE_COLOURS)], dash=ISSUE_DASHES[k % len(ISSUE_DASHES)], width=2.5
+                    color=ISSUE_COLOURS[k % len(ISSUE_COLOURS)],
+                    dash="solid" if under else ISSUE_DASHES[k % len(ISSUE_DASHES)],
+                    width=2.5 + 4.0 * len(under),
                 ),
+                opacity=0.55 if under else 1.0,
                 hovertemplate=f"{label}: %{{y:.2f}}<extra></extra>",
             )
         )

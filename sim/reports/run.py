@@ -11,12 +11,14 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import plotly.graph_objects as go
 
 from sim.mechanisms.leverage import INSTRUMENTS
 from sim.reports.figures import (
     DealComparison,
     Timeline,
     TimeMark,
+    arms_figure,
     coercive_by_instrument_arrays,
     colour_of,
     control_figure,
@@ -29,8 +31,12 @@ from sim.reports.figures import (
     leverage_over_time_figure,
     projected_odds,
     proposals_figure,
+    table_leverage_figure,
+    weights_and_stake_figure,
 )
 from sim.reports.page import Section, render_page
+from sim.reports.sources import sources_html
+from sim.reports.why import why_html, why_title
 from sim.scenario.params import THREAT_INSTRUMENTS, THREAT_OPTIONS, THREAT_POWERS, params_from_scenario
 
 if TYPE_CHECKING:  # annotations only: the report module need not load the Mesa model
@@ -137,7 +143,7 @@ def run_header(result: RunResult, spread: dict[str, Any] | None = None) -> str:
     period, file hash and the cast's colours."""
     scenario = result.scenario
     summary = result.summary
-    sources = ", ".join(esc(s) for s in scenario.sources) or "none given"
+    sources = sources_html(scenario.sources)
     steps = summary["steps"]
     cast = "".join(
         f'<li><span class="swatch" style="background:{colour_of(a)}"></span>{esc(actor.name)}</li>'
@@ -345,39 +351,123 @@ def _comparison_caption(comparisons: Sequence[DealComparison], deal_reached: boo
 def _leverage_caption(
     by_instrument: np.ndarray,
     inducement: np.ndarray,
+    talks_on: np.ndarray,
     actor_ids: Sequence[str],
     names: dict[str, str],
     step_word: str = "week",
 ) -> str:
-    """What to read from the leverage panels: the largest leverage of each kind, when, and what carries it."""
+    """What to read from the leverage heatmap: the scale, the largest leverage of each kind and what carries it,
+    and what each actor can do (worsen another's alternative, sweeten the deal, only lend support, nothing)."""
     text = (
-        "Dark cells are strong leverage, in utility on the target's 0-1 scale: the upper panel is the power to "
-        "worsen the other side's alternative (an 'or else'), by the strongest of each side's instruments; the "
-        "lower the power to sweeten its deal, which counts only while no settlement is in force. The two kinds "
-        "are never added. "
+        "Each cell is how far one actor could move another, in utility on the target's 0-1 scale, on a log "
+        "colour scale (palest: 0.001 or less, darkest: 1) so that small leverage stays visible. Upper panel: the "
+        "power to worsen the other's alternative, by the strongest of the holder's instruments (the label names "
+        "the one strongest most often), support it could withdraw included. Lower panel: the power to sweeten "
+        "its deal by conceding, which only parties at the table have and which counts only while some agreement "
+        f"is still being bargained over: grey {step_word}s are those with every agreement signed, when there is "
+        f"nothing to sweeten; a pale {step_word} is one in which no party at the table had room to concede (the "
+        "offer was already at its reservation value). The two kinds are never added. "
     )
-    strongest = by_instrument.max(axis=-1)
+    support = INSTRUMENTS.index("support")
+    coercive = np.delete(by_instrument, support, axis=-1)
+    strongest = coercive.max(axis=-1)
+    induce = np.where(np.asarray(talks_on, dtype=bool)[:, None, None], inducement, 0.0)
     if strongest.max() > 5e-5:
         t, i, j = np.unravel_index(int(np.argmax(strongest)), strongest.shape)
-        instrument = INSTRUMENTS[int(np.argmax(by_instrument[t, i, j]))].replace("_", " ")
+        kept = [m for m in INSTRUMENTS if m != "support"]
+        instrument = kept[int(np.argmax(coercive[t, i, j]))].replace("_", " ")
         text += (
             f"The largest coercive leverage is {names[actor_ids[i]]} over {names[actor_ids[j]]} "
             f"({strongest[t, i, j]:.3f} in {step_word} {t}), through its {instrument}. "
         )
-    if inducement.max() > 5e-5:
-        t, i, j = np.unravel_index(int(np.argmax(inducement)), inducement.shape)
+    if induce.max() > 5e-5:
+        t, i, j = np.unravel_index(int(np.argmax(induce)), induce.shape)
         text += (
             f"The largest inducement is {names[actor_ids[i]]} to {names[actor_ids[j]]} "
-            f"({inducement[t, i, j]:.3f} in {step_word} {t}). "
+            f"({induce[t, i, j]:.3f} in {step_word} {t}). "
         )
-    coerces = [bool(np.any(strongest[:, i, :] > 5e-5)) for i in range(len(actor_ids))]
-    induces = [bool(np.any(inducement[:, i, :] > 5e-5)) for i in range(len(actor_ids))]
-    neither = [names[a] for i, a in enumerate(actor_ids) if not coerces[i] and not induces[i]]
-    only_sweeten = [names[a] for i, a in enumerate(actor_ids) if not coerces[i] and induces[i]]
-    if only_sweeten:
-        text += f"Can only sweeten the deal: {_names(only_sweeten)}. "
+    kinds = {
+        "Can worsen another's alternative": [bool(np.any(strongest[:, i, :] > 5e-5)) for i in range(len(actor_ids))],
+        "Can sweeten the deal": [bool(np.any(induce[:, i, :] > 5e-5)) for i in range(len(actor_ids))],
+    }
+    lends = [bool(np.any(by_instrument[:, i, :, support] > 5e-5)) for i in range(len(actor_ids))]
+    for label, holds in kinds.items():
+        holders = [names[a] for i, a in enumerate(actor_ids) if holds[i]]
+        if holders:
+            text += f"{label}: {_names(holders)}. "
+    only_support = [
+        names[a] for i, a in enumerate(actor_ids) if lends[i] and not any(holds[i] for holds in kinds.values())
+    ]
+    if only_support:
+        text += f"Holds others only through the support it could withdraw: {_names(only_support)}. "
+    neither = [
+        names[a] for i, a in enumerate(actor_ids) if not lends[i] and not any(holds[i] for holds in kinds.values())
+    ]
     if neither:
         text += f"Can neither worsen an alternative nor sweeten the deal: {_names(neither)}."
+    return text.rstrip()
+
+
+def _below_zero_note(series: Any) -> str:
+    """The utility scale runs from the farthest outcome (0) to the ideal (1); an alternative below 0 is a war
+    that costs more than it can win, which the caption says where one is drawn."""
+    lowest = float(np.nanmin(series[["utility_of_offer", "batna"]].to_numpy(dtype=float)))
+    if lowest >= 0:
+        return " Utility: 1 is the actor's ideal outcome, 0 the farthest from it."
+    return (
+        " Utility: 1 is the actor's ideal outcome, 0 the farthest from it; a value below 0 (here down to "
+        f"{lowest:.2f}) is an alternative whose war costs more than it can win."
+    )
+
+
+def _arms_caption(result: RunResult, details: Any) -> str:
+    """What to read from the arms figure: the stock at the start and the end, what the embargo held back."""
+    steps = result.timeseries.drop_duplicates("step").sort_values("step")
+    start, end = float(steps["arms_stock"].iloc[0]), float(steps["arms_stock"].iloc[-1])
+    held = float(details["arms_held_back"].sum())
+    delivered = float(details["arms_delivered"].sum())
+    word = _step_word(result)
+    return (
+        f"The opposition fights with its arms stock ({start:.2f} at the start, {end:.2f} at the end, in stock units), "
+        f"which burns while it fights and is refilled by outside deliveries. The bars are what reached it each {word}, "
+        f"by supplier ({delivered:.2f} in all), and, in grey, what its patron's embargo held back ({held:.2f}); "
+        "the shaded weeks are those with an embargo enforced, which a patron allowed to enforce one does while a "
+        "ceasefire or a deal holds (Porter: the US pledge to stop its allies' arms flow). A deal's arms-flow term is "
+        "not enforced by itself: arms stop only through the embargo."
+    )
+
+
+def _table_leverage_caption(
+    by_instrument: np.ndarray,
+    inducement: np.ndarray,
+    talks_on: np.ndarray,
+    parties: Sequence[str],
+    actor_ids: Sequence[str],
+    names: dict[str, str],
+) -> str:
+    """What to read from the leverage between the parties at the table: the largest of each pair, by instrument."""
+    induce = np.where(np.asarray(talks_on, dtype=bool)[:, None, None], inducement, 0.0)
+    text = (
+        "One panel for each party at the table over each other, each on its own scale so that a small leverage "
+        "is as readable as a large one (the colour scale of the heatmap above is shared by every pair). Solid "
+        "lines: how far each instrument of the holder lowers the other's alternative (Singh's 'or else'), support "
+        "it could withdraw included; dashed: how far it could sweeten the other's deal by conceding, drawn only "
+        "while an agreement is still bargained over. "
+    )
+    for a in parties:
+        for b in parties:
+            if a == b:
+                continue
+            i, j = actor_ids.index(a), actor_ids.index(b)
+            peak = by_instrument[:, i, j, :].max(axis=0)
+            best = int(np.argmax(peak))
+            parts = []
+            if peak[best] > 5e-5:
+                parts.append(f"at most {peak[best]:.3f} through {INSTRUMENTS[best].replace('_', ' ')}")
+            if induce[:, i, j].max() > 5e-5:
+                parts.append(f"at most {induce[:, i, j].max():.3f} by conceding")
+            what = "; ".join(parts) if parts else "none of either kind"
+            text += f"{names[a]} over {names[b]}: {what}. "
     return text.rstrip()
 
 
@@ -429,13 +519,55 @@ def run_sections(result: RunResult) -> list[Section]:
             "Solid line: what the deal on offer is worth to the actor; dashed: its alternative to a deal. Green "
             "between them: the deal is worth more; red: less. The yellow band behind the panels marks the weeks "
             "in which a zone of possible agreement existed (a deal every party whose consent is required "
-            "accepts). Numbered marks are the events listed under the figure; hover a mark for its label.",
+            "accepts). Numbered marks are the events listed under the figure; hover a mark for its label."
+            + _below_zero_note(series),
             deal_value_figure(series, actor_ids, names, required, marks),
             anchor="deal-value",
             key_html=key,
             centre=True,
         ),
     ]
+    why = summary.get("why")
+    if why is not None:
+        sections.append(
+            Section(
+                why_title(why),
+                "For each moment that decided this run (each time the settlement was signed, each time an agreement "
+                f"fell, and the last {_step_word(result)} if no settlement was in force), the model's own numbers "
+                "then: what "
+                "bound, where the terms sit and who would refuse anything else, each party's bargaining weight and "
+                "reservation value, each actor's alternative to a deal in its parts, and a sentence per actor. The "
+                "same numbers are in summary.json under why.",
+                html_body=why_html(
+                    scenario, why, dict(zip(params.agreements.ids, params.agreements.names, strict=True))
+                ),
+                anchor="why",
+            )
+        )
+    details = result.details
+    parties = [actor_ids[i] for i in np.flatnonzero(params.agreements.consent[params.agreements.settlement])]
+    if details is not None:
+        staked = [names[a] for a in actor_ids if scenario.actors[a].stake_growth > 0]
+        stake_text = (
+            f"The lower panel draws the personal stake in having any deal of the negotiator of {_names(staked)}, which "
+            "grows each week (Porter on Kerry): it lowers that side's reservation value and, as impatience, its "
+            "bargaining weight, so its share of the weight above falls as the talks go on."
+            if staked
+            else "No negotiator's stake grows in this scenario; the lower panel draws the demand each party still "
+            "insists on."
+        )
+        sections.append(
+            Section(
+                "Who held the bargaining power, and how did it move?",
+                "Upper panel: each party's share of the bargaining weight at the table (capability over impatience: "
+                "the more patient side gets more, as in alternating offers), the weight that sets where inside the "
+                f"zone of agreement the terms land. {stake_text} Dashed: the demand over its alternative each party "
+                "still insists on (it falls when a side with no 'or else' softens).",
+                weights_and_stake_figure(series, details, parties, actor_ids, names, marks),
+                anchor="weights-and-stake",
+                key_html=key,
+            )
+        )
     if scenario.battlefield is not None:
         sections.append(
             Section(
@@ -446,19 +578,63 @@ def run_sections(result: RunResult) -> list[Section]:
                 key_html=key,
             )
         )
+    if scenario.battlefield is not None and details is not None:
+        sections.append(
+            Section(
+                "Did the arms reach the opposition?",
+                _arms_caption(result, details),
+                arms_figure(series, details, actor_ids, names, marks),
+                anchor="arms",
+                key_html=key,
+            )
+        )
     _, inducement = leverage_arrays(series, actor_ids)
     by_instrument = coercive_by_instrument_arrays(series, actor_ids, INSTRUMENTS)
+    talks_on = (
+        details.drop_duplicates("step").sort_values("step")["talks_on"].to_numpy(dtype=bool)
+        if details is not None
+        else np.ones(by_instrument.shape[0], dtype=bool)
+    )
+    timeline = Timeline.of(series)
     sections.append(
         Section(
             "Who could move whom?",
-            _leverage_caption(by_instrument, inducement, actor_ids, names, _step_word(result)),
+            _leverage_caption(by_instrument, inducement, talks_on, actor_ids, names, _step_word(result)),
             leverage_over_time_figure(
-                by_instrument.max(axis=-1), inducement, actor_ids, names, Timeline.of(series), marks
+                by_instrument.max(axis=-1),
+                inducement,
+                actor_ids,
+                names,
+                timeline,
+                marks,
+                by_instrument=by_instrument,
+                instruments=INSTRUMENTS,
+                talks_on=talks_on,
             ),
             anchor="leverage",
             key_html=key,
         )
     )
+    if len(parties) >= 2:
+        sections.append(
+            Section(
+                "Leverage between the parties at the table",
+                _table_leverage_caption(by_instrument, inducement, talks_on, parties, actor_ids, names),
+                table_leverage_figure(
+                    by_instrument,
+                    inducement,
+                    INSTRUMENTS,
+                    [actor_ids.index(a) for a in parties],
+                    actor_ids,
+                    names,
+                    timeline,
+                    marks,
+                    talks_on,
+                ),
+                anchor="leverage-at-the-table",
+                key_html=key,
+            )
+        )
     if len(scenario.issues) >= 2:
         sections.append(
             Section(
@@ -490,6 +666,13 @@ def run_sections(result: RunResult) -> list[Section]:
         )
     )
     return sections
+
+
+def run_figures(result: RunResult) -> dict[str, go.Figure]:
+    """The report's figures as plotly Figure objects, keyed by their section's anchor (`deal-against-alternative`,
+    `deal-value`, `weights-and-stake`, `control`, `arms`, `leverage`, `leverage-at-the-table`, `issue-space`,
+    `proposals`; those a scenario has), in the page's order, for a notebook to show inline."""
+    return {section.anchor: section.figure for section in run_sections(result) if isinstance(section.figure, go.Figure)}
 
 
 def run_report(result: RunResult, spread: dict[str, Any] | None = None) -> str:
