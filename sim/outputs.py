@@ -315,11 +315,12 @@ def spreadsheet_cell(value: Any) -> Any:
     return value.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def csv_text(frame: Any, float_format: str = "%.10g") -> str:
+def csv_text(frame: Any, float_format: str | None = "%.10g") -> str:
     """A pandas DataFrame as CSV text in which no text cell, header included, is a spreadsheet formula.
 
     Only columns that hold text are touched (numeric, boolean and date columns are left as they are), so
-    the same frame gives the same bytes as before for any text that is not formula-like.
+    the same frame gives the same bytes as before for any text that is not formula-like. `float_format`
+    None writes each float in its shortest form that reads back to the same number.
     """
     safe = frame.rename(columns=lambda name: spreadsheet_cell(str(name)))
     for position, dtype in enumerate(safe.dtypes):
@@ -328,6 +329,75 @@ def csv_text(frame: Any, float_format: str = "%.10g") -> str:
     return safe.to_csv(index=False, lineterminator="\n", float_format=float_format)
 
 
+def parquet_csv(source: Path) -> Callable[[Path], None]:
+    """A writer of the Parquet file `source` as CSV (`csv_text`): the same columns and rows, a row group at a
+    time (memory stays that of one chunk of runs), floats in their shortest exact form (a row's inputs and
+    seed replay the run), an empty cell for a null, whole numbers without a decimal point."""
+
+    def writer(path: Path) -> None:
+        import pandas as pd
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        def whole(kind: pa.DataType) -> Any:  # nullable integers stay integers (a null is not NaN, 7 not 7.0)
+            return pd.Int64Dtype() if pa.types.is_integer(kind) else None
+
+        file = pq.ParquetFile(source)
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            if file.metadata.num_row_groups == 0:
+                handle.write(csv_text(file.schema_arrow.empty_table().to_pandas(), float_format=None))
+            for group in range(file.metadata.num_row_groups):
+                frame = file.read_row_group(group).to_pandas(types_mapper=whole)
+                text = csv_text(frame, float_format=None)
+                handle.write(text if group == 0 else text.partition("\n")[2])
+
+    return writer
+
+
 def write_json(data: object) -> Callable[[Path], None]:
     """A writer of `data` as indented JSON; NaN and infinities are refused (they are not JSON)."""
     return write_text(json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n")
+
+
+def write_new_file(path: Path, text: str, force: bool = False) -> Path:
+    """Write `text` (UTF-8, newline line ends) to the single file `path` atomically: into a temporary file
+    beside it, then renamed into place (Ctrl-C held back for the rename), so a reader never sees half of it.
+
+    An existing file is never replaced unless `force` is given, and a folder never is.
+
+    Raises:
+        OutputError: `path` exists (without `force`) or is a folder, or its folder cannot be written.
+    """
+    path = Path(path)
+    try:
+        exists = path.exists() or path.is_symlink()
+        is_folder = path.is_dir()
+    except OSError as error:
+        raise OutputError(
+            f"{path}: cannot use this path ({error.strerror or error}). Hint: choose another --out."
+        ) from None
+    if is_folder:
+        raise OutputError(f"{path}: is a folder, where the file must go. Hint: give a file name with --out.")
+    if exists and not force:
+        raise OutputError(f"{path}: exists. Hint: choose another --out, or pass --force to replace it.")
+    folder = path.parent
+    if not folder.is_dir():
+        raise OutputError(f"{path}: its folder {folder} does not exist. Hint: create it or choose another --out.")
+    temporary = None
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=".negotiation-sim-", suffix=".tmp", dir=folder)
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+        os.chmod(temporary, 0o644)
+        with interrupts_deferred():
+            os.replace(temporary, path)
+            temporary = None
+    except OSError as error:
+        raise OutputError(
+            f"{path}: writing failed ({error.strerror or error}). Hint: check permissions, or choose another --out."
+        ) from None
+    finally:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+    return path

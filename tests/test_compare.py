@@ -145,3 +145,90 @@ def test_the_comparison_shows_leverage_by_instrument_never_added() -> None:
     table = leverage_table(comparison, data)
     assert "<td>United States over Russia</td><td>coercive, strikes</td>" in table
     assert "total" not in table
+
+
+# ---------------------------------------------------------------------------- event marks and identical lines
+
+
+def test_overlaid_figures_carry_the_marks_of_both_runs(march_against_slow_return) -> None:
+    from sim.reports.comparison import (
+        comparison_marks,
+        control_overlay_figure,
+        deal_value_overlay_figure,
+        proposals_overlay_figure,
+    )
+    from sim.reports.run import run_marks
+
+    comparison = march_against_slow_return
+    marks = comparison_marks(comparison)
+    # Every mark of each run is there once, for the scenarios that have it; a shared one is drawn once.
+    for label, result in zip(("A", "B"), comparison.runs, strict=True):
+        own = {(m.step, m.kind, m.label) for m in run_marks(result)}
+        listed = {(m.mark.step, m.mark.kind, m.mark.label) for m in marks if label in m.scenarios}
+        assert own == listed, label
+    by_scenarios = {m.scenarios for m in marks}
+    assert {("A",), ("B",), ("A", "B")} <= by_scenarios  # the withdrawals differ, the later deal is shared
+    withdrawal = [m for m in marks if m.mark.kind == "event"]
+    assert [m.badge for m in withdrawal] == ["A 1", "B 2"] and {m.dash for m in withdrawal} == {"solid", "dash"}
+    for figure in (
+        control_overlay_figure(comparison, marks),
+        deal_value_overlay_figure(comparison, marks),
+        proposals_overlay_figure(comparison, marks),
+    ):
+        lines = [shape for shape in figure.layout.shapes if shape.type == "line" and shape.yref == "paper"]
+        assert sorted(shape.x0 for shape in lines) == sorted(m.mark.step for m in marks)
+        badges = [a.text for a in figure.layout.annotations if a.yref == "paper" and a.text.startswith("<b>")]
+        assert sorted(badges) == sorted(f"<b>{m.badge}</b>" for m in marks)
+    page = comparison_report(comparison)
+    for m in marks:
+        assert m.mark.label in page
+
+
+def test_a_line_identical_to_another_is_drawn_apart_and_named() -> None:
+    from sim.reports.comparison import proposals_overlay_figure
+    from sim.reports.overlap import identical_note
+
+    same = compare_scenarios(MARCH, MARCH)
+    figure = proposals_overlay_figure(same)
+    traces = {trace.meta: trace for trace in figure.data}
+    for issue in ("assad role", "arms flow", "sanctions"):
+        b = traces[f"B's proposal on {issue}"]
+        assert b.mode == "lines+markers" and b.marker.symbol == "circle-open", issue
+        assert b.name.endswith(f"(identical to A's proposal on {issue})"), b.name
+    assert traces["A's proposal on assad role"].mode == "lines"  # the first of a kind is drawn as it is
+    note = identical_note(figure)
+    assert "B's proposal on assad role is identical to A's proposal on assad role" in note
+    page = comparison_report(same)
+    assert 'class="caption identical"' in page
+    data = comparison_data(same)
+    assert data["same_run"] is True and "The two runs are identical" in data["outcome"]
+
+
+def test_lines_that_differ_are_left_alone(march_against_slow_return) -> None:
+    from sim.reports.comparison import proposals_overlay_figure
+    from sim.reports.overlap import identical_note, identical_pairs
+
+    figure = proposals_overlay_figure(march_against_slow_return)
+    assad = {trace.meta: trace for trace in figure.data if "assad role" in (trace.meta or "")}
+    assert all(trace.mode == "lines" for trace in assad.values())
+    assert all("assad role" not in trace.meta for pair in identical_pairs(figure) for trace in pair)
+    assert "assad role" not in identical_note(figure)
+    data = comparison_data(march_against_slow_return)
+    assert data["same_run"] is False and "identical" not in data["outcome"]
+
+
+def test_marks_and_identical_notes_escape_the_scenarios_text(tmp_path: Path) -> None:
+    hostile = "<img src=x onerror=alert(1)>%{y}"
+    path = tmp_path / "hostile.yaml"
+    path.write_text(
+        f"extends: {MARCH}\n"
+        "actors:\n"
+        f"  russia: {{name: '{hostile}'}}\n"
+        "events:\n"
+        f"  russia_withdraws: {{label: '{hostile} withdraws'}}\n",
+        encoding="utf-8",
+    )
+    comparison = compare_scenarios(MARCH, path)
+    page = comparison_report(comparison)
+    assert "<img src=x" not in page and "%{y} withdraws" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;&#37;{y} withdraws" in page  # in the key under the overlaid figures

@@ -142,11 +142,11 @@ RESOURCE_CASES = {
         f"{MAX_RUNS:,}",
     ),
     "sensitivity_samples": (["sensitivity", "--samples", "1000000000"], "1,000,000,000", f"{MAX_RUNS:,}"),
-    # 10 uncertain fields: N (D + 2) = 100,000 x 12
-    "sensitivity_design": (["sensitivity", "--samples", "100000"], "1,200,000", f"{MAX_RUNS:,}"),
+    # 10 uncertain fields and the seed: N (D + 2) = 100,000 x 13, Morris N (D + 1) = 100,000 x 12
+    "sensitivity_design": (["sensitivity", "--samples", "100000"], "1,300,000", f"{MAX_RUNS:,}"),
     "morris_design": (
         ["sensitivity", "--method", "morris", "--samples", "100000"],
-        "1,100,000",
+        "1,200,000",
         f"{MAX_RUNS:,}",
     ),
     "workers": (["ensemble", "--runs", "10", "--workers", "100000"], "100,000", f"{MAX_WORKERS:,}"),

@@ -233,3 +233,124 @@ def _is_number(cell: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# --- output piped to a file, and the progress bar ------------------------------------------------------
+
+
+def test_piped_output_is_never_wrapped_and_keeps_paths_whole(tmp_path: Path) -> None:
+    """Piped, Rich would cut lines at 80 columns (or at the width of the terminal stdin is): a path split
+    over two lines cannot be pasted back. COLUMNS=80 must not matter when stdout is not a terminal."""
+    folder = tmp_path / ("a_rather_long_folder_name_" * 6).rstrip("_")
+    folder.mkdir()
+    path = folder / "ceasefire_copy.yaml"
+    path.write_text(MARCH.read_text(encoding="utf-8"), encoding="utf-8")
+    env = {key: value for key, value in os.environ.items() if key not in ("COLUMNS", "FORCE_COLOR", "TTY_COMPATIBLE")}
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), "validate", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**env, "COLUMNS": "80"},
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1 and str(path) in lines[0] and len(lines[0]) > 200, lines
+
+
+def test_the_console_wraps_only_on_a_terminal() -> None:
+    import cli
+
+    text = "word " * 60 + str(Path("/some") / ("folder_" * 30) / "report.html")
+    piped = cli._Console(file=io.StringIO(), color_system=None)
+    piped.print(text, highlight=False)
+    assert piped.file.getvalue().count("\n") == 1
+    terminal = cli._Console(file=io.StringIO(), color_system=None, force_terminal=True, width=80)
+    terminal.print(text, highlight=False)
+    assert terminal.file.getvalue().count("\n") > 1  # on a terminal Rich still fits the window
+
+
+def test_each_time_on_the_progress_bar_stands_before_its_own_word() -> None:
+    """After 30 s with three quarters done: '0:00:30 elapsed', '0:00:10 left' (the elapsed time used to
+    stand before the word 'left')."""
+    from rich.progress import Progress
+
+    import cli
+
+    clock = [0.0]
+    console = Console(file=io.StringIO(), width=200, color_system=None)
+    progress = Progress(*cli._progress_columns(), console=console, get_time=lambda: clock[0])
+    task = progress.add_task("1,000 runs", total=1000)
+    progress.start_task(task)
+    for now, done in ((15.0, 375), (30.0, 750)):  # 25 runs a second: the last 250 take 10 s
+        clock[0] = now
+        progress.update(task, completed=done)
+    console.print(progress.make_tasks_table(progress.tasks))
+    shown = " ".join(console.file.getvalue().split())
+    assert "750/1000 runs, 0:00:30 elapsed, 0:00:10 left" in shown, shown
+
+
+# --- a CSV file next to every Parquet file ---------------------------------------------------------------
+
+
+def test_parquet_csv_keeps_every_value_and_neutralises_formulas(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from sim.outputs import parquet_csv
+
+    source = tmp_path / "runs.parquet"
+    with pq.ParquetWriter(source, pa.schema([("=x", pa.string()), ("step", pa.int64()), ("v", pa.float64())])) as sink:
+        sink.write_table(pa.table({"=x": ["=1+1", "plain"], "step": [3, None], "v": [0.1 + 0.2, -1.5]}))
+        sink.write_table(pa.table({"=x": ["@SUM(A1)", "-2"], "step": [None, 12], "v": [float("nan"), 2e-17]}))
+    target = tmp_path / "runs.csv"
+    parquet_csv(source)(target)
+    rows = parsed(target.read_text(encoding="utf-8"))
+    assert rows == [
+        ["'=x", "step", "v"],
+        ["'=1+1", "3", repr(0.1 + 0.2)],  # the shortest form that reads back to the same double
+        ["plain", "", "-1.5"],  # a null is an empty cell; a whole number has no decimal point
+        ["'@SUM(A1)", "", ""],
+        ["'-2", "12", "2e-17"],  # text that looks like a negative number is still text
+    ]
+
+
+@pytest.mark.parametrize("kind", ["ensemble", "sweep", "sensitivity"])
+def test_every_many_run_command_writes_a_csv_beside_its_parquet(kind: str, tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from sim import api
+    from sim.runs.distributed import InProcess
+    from sim.scenario.loader import load_scenario
+
+    loaded = load_scenario(MARCH)
+    folder = tmp_path / kind
+    if kind == "ensemble":
+        written = api.write_monte_carlo(api.plan_monte_carlo(loaded, 12, seed=1), folder, InProcess())
+    elif kind == "sweep":
+        plan = api.plan_sweep(loaded, ["actors.us.war_cost=0.01,0.02"], 3, seed=1)
+        written = api.write_sweep(plan, folder, InProcess())
+    else:
+        written = api.write_sensitivity(api.plan_sensitivity(loaded, "morris", 2, seed=1), folder, InProcess())
+    parquets = [path for path in written if path.suffix == ".parquet"]
+    assert parquets
+    for parquet in parquets:
+        csv_path = parquet.with_suffix(".csv")
+        assert csv_path in written
+        table = pq.read_table(parquet)
+        frame = pd.read_csv(csv_path, keep_default_na=False)
+        assert list(frame.columns) == table.column_names and len(frame) == table.num_rows
+        for name in table.column_names:
+            expected = table.column(name).to_pylist()
+            got = ["" if cell == "" else cell for cell in frame[name].tolist()]
+            for cell, value in zip(got, expected, strict=True):
+                if value is None or (isinstance(value, float) and value != value):
+                    assert cell == "", (name, cell)
+                elif isinstance(value, bool):
+                    assert str(cell) == str(value), (name, cell)
+                elif isinstance(value, int):
+                    assert int(cell) == value, (name, cell, value)  # seeds: 63-bit, beyond a double
+                else:
+                    assert float(cell) == value, (name, cell, value)  # exact: the row replays

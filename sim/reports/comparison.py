@@ -1,11 +1,15 @@
 """The comparison page: the figures of two runs overlaid or paired, and tables of the differences.
 
 Time figures are drawn against the step ("week since the start"), so two scenarios that start on
-different dates still line up. The numbers come from `sim.runs.comparison.comparison_data`.
+different dates still line up. Each overlaid figure carries both runs' marks (events, deals, collapses,
+threats; `comparison_marks`), and a line that would hide under an identical one is drawn with open
+circles and named as identical (`sim.reports.overlap`). The numbers come from
+`sim.runs.comparison.comparison_data`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -16,8 +20,11 @@ from sim.model.results import RunResult
 from sim.reports.figures import (
     INK,
     ISSUE_COLOURS,
+    MARK_STYLE,
     MUTED,
+    SUBPLOT_TITLE_ROOM,
     Timeline,
+    TimeMark,
     apply_layout,
     colour_of,
     esc,
@@ -27,7 +34,8 @@ from sim.reports.figures import (
     rounded,
     row_gap,
 )
-from sim.reports.run import Section, marks_key, render_page, run_marks
+from sim.reports.overlap import distinguish_identical, identical_note
+from sim.reports.run import Section, marks_key, render_page, run_marks, when
 from sim.runs.comparison import TINY, Comparison, comparison_data, moved_issues
 from sim.scenario.params import params_from_scenario
 
@@ -163,27 +171,97 @@ def _steps(result: RunResult) -> pd.DataFrame:
     return result.timeseries.drop_duplicates("step").sort_values("step")
 
 
-def _mark_deals(fig: go.Figure, comparison: Comparison) -> None:
-    """A vertical line at each scenario's deal (solid for A, dashed for B)."""
-    for label, dash, result in zip(LABELS, DASHES, comparison.runs, strict=True):
-        step = result.summary["deal"]["step"]
-        if step is not None:
-            fig.add_vline(x=step, line=dict(color="#2e8b57", dash=dash, width=1.5))
-            fig.add_annotation(
-                x=step,
-                y=1,
-                yref="paper",
-                yanchor="bottom",
-                text=f"deal {label}",
-                showarrow=False,
-                font=dict(size=11, color="#2e8b57"),
-                xshift=4 if label == "A" else -4,
-                xanchor="left" if label == "A" else "right",
-            )
+@dataclass(frozen=True)
+class SharedMark:
+    """A mark on the step axis of an overlaid figure, in A, in B or in both (`scenarios`)."""
+
+    mark: TimeMark
+    scenarios: tuple[str, ...]  # ("A",), ("B",) or ("A", "B")
+    number: int | None = None  # the event's number in the comparison's key
+
+    @property
+    def badge(self) -> str:
+        core = str(self.number) if self.mark.kind == "event" and self.number is not None else self.mark.badge
+        return core if len(self.scenarios) == 2 else f"{self.scenarios[0]} {core}"
+
+    @property
+    def dash(self) -> str:
+        """Solid for A alone, dashed for B alone (as their lines), dotted for a mark both share."""
+        return "dot" if len(self.scenarios) == 2 else DASHES[LABELS.index(self.scenarios[0])]
 
 
-def control_overlay_figure(comparison: Comparison) -> go.Figure:
-    """Control of territory (and the chance the government side prevails) in A and B, week by week."""
+def comparison_marks(comparison: Comparison) -> list[SharedMark]:
+    """Both runs' marks (`run_marks`: events, the deal, collapses, threats) in step order; a mark that A and B
+    share (same step, kind and label) appears once, for both. Events are numbered anew across the two."""
+    found: dict[tuple[int, str, str], list[Any]] = {}
+    for label, result in zip(LABELS, comparison.runs, strict=True):
+        for mark in run_marks(result):
+            entry = found.setdefault((mark.step, mark.kind, mark.label), [mark, []])
+            entry[1].append(label)
+    ordered = sorted(found.values(), key=lambda entry: (entry[0].step, entry[0].kind != "event", entry[1]))
+    marks, number = [], 0
+    for mark, scenarios in ordered:
+        if mark.kind == "event":
+            number += 1
+        marks.append(SharedMark(mark, tuple(scenarios), number if mark.kind == "event" else None))
+    return marks
+
+
+def _mark_steps(fig: go.Figure, marks: list[SharedMark], above: int = 2) -> None:
+    """A vertical line at each mark's step across the figure, and its badge on top (hover: the full label)."""
+    placed: list[int] = []
+    for shared in marks:
+        mark = shared.mark
+        style = MARK_STYLE.get(mark.kind, MARK_STYLE["event"])
+        fig.add_shape(
+            type="line",
+            xref="x",
+            yref="paper",
+            x0=mark.step,
+            x1=mark.step,
+            y0=0,
+            y1=1,
+            line=dict(color=style["color"], width=style["width"], dash=shared.dash),
+            layer="above",
+        )
+        crowded = sum(1 for step in placed if abs(step - mark.step) < 2)  # stagger badges of nearby marks
+        placed.append(mark.step)
+        fig.add_annotation(
+            x=mark.step,
+            xref="x",
+            y=1,
+            yref="paper",
+            yanchor="bottom",
+            yshift=above + 18 * crowded,
+            text=f"<b>{esc(shared.badge)}</b>",
+            showarrow=False,
+            font=dict(size=11, color="white"),
+            bgcolor=style["color"],
+            borderpad=2,
+            hovertext=f"{' and '.join(shared.scenarios)}, {esc(when(mark.step, mark.date))}: {esc(mark.label)}",
+        )
+
+
+def comparison_marks_key(marks: list[SharedMark]) -> str:
+    """The key to the marks of the overlaid figures, as an HTML list: which scenario, when, what."""
+    if not marks:
+        return ""
+    items = "".join(
+        f'<li><span class="badge {esc(m.mark.kind)}">{esc(m.badge)}</span>{" and ".join(m.scenarios)}, '
+        f"{esc(when(m.mark.step, m.mark.date))}: {esc(m.mark.label)}</li>"
+        for m in marks
+    )
+    return (
+        '<ol class="key" aria-label="marks on the time axes">'
+        f"{items}</ol>"
+        '<p class="caption">A mark of A alone is drawn solid, of B alone dashed, of both dotted; the date is '
+        "each scenario's own.</p>"
+    )
+
+
+def control_overlay_figure(comparison: Comparison, marks: list[SharedMark] | None = None) -> go.Figure:
+    """Control of territory (and the chance the government side prevails) in A and B, week by week, with both
+    runs' marks (`comparison_marks` unless given)."""
     fig = go.Figure()
     for label, dash, ink, result in zip(LABELS, DASHES, SCENARIO_INK, comparison.runs, strict=True):
         if result.scenario.battlefield is None:
@@ -195,6 +273,7 @@ def control_overlay_figure(comparison: Comparison) -> go.Figure:
                 y=rounded(steps["control"], 4),
                 mode="lines",
                 name=f"{label}: territory held by the government side",
+                meta=f"{label}'s territory held by the government side",
                 line=dict(color=ink, width=3, dash=dash),
                 customdata=steps["date"].tolist(),
                 hovertemplate=f"{label} (%{{customdata}}): government side holds %{{y:.1%}}<extra></extra>",
@@ -206,13 +285,15 @@ def control_overlay_figure(comparison: Comparison) -> go.Figure:
                 y=rounded(steps["win_probability"], 4),
                 mode="lines",
                 name=f"{label}: chance the government side prevails if the war goes on",
+                meta=f"{label}'s chance the government side prevails",
                 line=dict(color="#c0392b", width=1.5, dash=dash),
                 hovertemplate=f"{label}: chance it prevails %{{y:.1%}}<extra></extra>",
             )
         )
-    _mark_deals(fig, comparison)
+    _mark_steps(fig, comparison_marks(comparison) if marks is None else marks)
     fig.update_yaxes(title_text="share of territory / probability (%)", range=[0, 1], tickformat=".0%")
     fig.update_xaxes(title_text="week since the start of the scenario")
+    distinguish_identical(fig)
     return apply_layout(fig, "Control of territory: A solid, B dashed", 420, hovermode="x unified")
 
 
@@ -220,8 +301,9 @@ def _shared(first: list[str], second: list[str]) -> list[str]:
     return [item for item in first if item in second]
 
 
-def deal_value_overlay_figure(comparison: Comparison) -> go.Figure:
-    """Each actor present in both: the value of the deal on offer and its alternative, A solid, B dashed."""
+def deal_value_overlay_figure(comparison: Comparison, marks: list[SharedMark] | None = None) -> go.Figure:
+    """Each actor present in both: the value of the deal on offer and its alternative, A solid, B dashed, with
+    both runs' marks (`comparison_marks` unless given)."""
     a, b = comparison.runs
     actors = _shared(list(a.scenario.actors), list(b.scenario.actors))
     names = _names(comparison)
@@ -245,6 +327,7 @@ def deal_value_overlay_figure(comparison: Comparison) -> go.Figure:
                     y=rounded(data["utility_of_offer"]),
                     mode="lines",
                     name=f"{label}: value of the deal on offer (actor's colour)",
+                    meta=f"{label}'s deal on offer to {esc(names[actor])}",
                     legendgroup=f"offer{label}",
                     showlegend=first,
                     line=dict(color=colour_of(actor), width=2.5, dash=dash),
@@ -259,6 +342,7 @@ def deal_value_overlay_figure(comparison: Comparison) -> go.Figure:
                     y=rounded(data["batna"]),
                     mode="lines",
                     name=f"{label}: alternative to a deal",
+                    meta=f"{label}'s alternative of {esc(names[actor])}",
                     legendgroup=f"batna{label}",
                     showlegend=first,
                     line=dict(color=MUTED, width=1.5, dash=dash),
@@ -268,19 +352,21 @@ def deal_value_overlay_figure(comparison: Comparison) -> go.Figure:
                 col=1,
             )
         fig.update_yaxes(title_text="utility (0-1)", row=row, col=1)
-    _mark_deals(fig, comparison)
+    _mark_steps(fig, comparison_marks(comparison) if marks is None else marks, above=SUBPLOT_TITLE_ROOM)
     fig.update_xaxes(title_text="week since the start of the scenario", row=max(len(actors), 1), col=1)
+    distinguish_identical(fig)
     apply_layout(
         fig,
         "Deal on offer against each actor's alternative: A solid, B dashed",
         height,
         hovermode="x unified",
     )
-    return fig.update_layout(margin_t=88)
+    return fig.update_layout(margin_t=88 + SUBPLOT_TITLE_ROOM)
 
 
-def proposals_overlay_figure(comparison: Comparison) -> go.Figure:
-    """The proposal on each issue the two scenarios share, week by week: A solid, B dashed."""
+def proposals_overlay_figure(comparison: Comparison, marks: list[SharedMark] | None = None) -> go.Figure:
+    """The proposal on each issue the two scenarios share, week by week: A solid, B dashed, with both runs'
+    marks (`comparison_marks` unless given)."""
     a, b = comparison.runs
     issues = _shared(list(a.scenario.issues), list(b.scenario.issues))
     fig = go.Figure()
@@ -294,13 +380,15 @@ def proposals_overlay_figure(comparison: Comparison) -> go.Figure:
                     y=rounded(steps[f"proposal_{issue}"]),
                     mode="lines",
                     name=f"{label}: {esc(issue.replace('_', ' '))} (0 = {esc(spec.low)}, 1 = {esc(spec.high)})",
+                    meta=f"{label}'s proposal on {esc(issue.replace('_', ' '))}",
                     line=dict(color=ISSUE_COLOURS[k % len(ISSUE_COLOURS)], dash=dash, width=2.5),
                     hovertemplate=f"{label} {esc(issue.replace('_', ' '))}: %{{y:.2f}}<extra></extra>",
                 )
             )
-    _mark_deals(fig, comparison)
+    _mark_steps(fig, comparison_marks(comparison) if marks is None else marks)
     fig.update_yaxes(title_text="position on the issue (0 to 1)", range=[-0.05, 1.05])
     fig.update_xaxes(title_text="week since the start of the scenario")
+    distinguish_identical(fig)
     return apply_layout(
         fig, "The proposal on each issue: A solid, B dashed", 400 + 22 * len(issues), hovermode="x unified"
     )
@@ -323,8 +411,13 @@ def _caption_of_differences(data: dict[str, Any]) -> str:
 
 
 def comparison_sections(comparison: Comparison, data: dict[str, Any]) -> list[Section]:
-    """The comparison's page: the difference table, then the overlaid figures, then paired ones."""
+    """The comparison's page: the difference table, then the overlaid figures (with both runs' marks, and
+    identical lines drawn apart), then paired ones."""
     names = _names(comparison)
+    marks = comparison_marks(comparison)
+    key = comparison_marks_key(marks)
+    deal_value = deal_value_overlay_figure(comparison, marks)
+    proposals = proposals_overlay_figure(comparison, marks)
     sections = [
         Section(
             "What differs",
@@ -352,18 +445,21 @@ def comparison_sections(comparison: Comparison, data: dict[str, Any]) -> list[Se
             "Deal on offer against the alternative, A and B",
             "Where an actor's coloured line (the deal on offer) runs above its grey line (its alternative), the "
             "deal pays for it; compare the solid pair (A) with the dashed pair (B) to see whose sums changed.",
-            deal_value_overlay_figure(comparison),
+            deal_value,
             anchor="deal-value",
+            key_html=key + identical_note(deal_value),
         ),
     ]
     if any(result.scenario.battlefield is not None for result in comparison.runs):
+        control = control_overlay_figure(comparison, marks)
         sections.append(
             Section(
                 "Control of territory, A and B",
                 "Shows whether one scenario lets the government side gain more ground, and whether "
                 "the war's odds (red) move apart.",
-                control_overlay_figure(comparison),
+                control,
                 anchor="control",
+                key_html=key + identical_note(control),
             )
         )
     sections.append(
@@ -371,23 +467,24 @@ def comparison_sections(comparison: Comparison, data: dict[str, Any]) -> list[Se
             "Proposals, A and B",
             "Where the offer on each issue moved in each scenario; a gap between solid and dashed "
             "lines of one colour is a different deal on that issue.",
-            proposals_overlay_figure(comparison),
+            proposals,
             anchor="proposals",
+            key_html=key + identical_note(proposals),
         )
     )
     for label, result in zip(LABELS, comparison.runs, strict=True):
         ids = tuple(result.scenario.actors)
         coercive, inducement = leverage_arrays(result.timeseries, ids)
-        marks = run_marks(result)
+        own_marks = run_marks(result)
         sections.append(
             Section(
                 f"Leverage in {label}: {result.scenario.name}",
                 "Who could worsen whose alternative (upper panel) or sweeten whose deal (lower panel), week by week; "
                 "compare the two panels of A and B for the same pair.",
                 leverage_over_time_figure(
-                    coercive, inducement, ids, {a: names[a] for a in ids}, Timeline.of(result.timeseries), marks
+                    coercive, inducement, ids, {a: names[a] for a in ids}, Timeline.of(result.timeseries), own_marks
                 ),
-                key_html=marks_key(marks),
+                key_html=marks_key(own_marks),
                 anchor=f"leverage-{label.lower()}",
             )
         )

@@ -39,6 +39,13 @@ def compare_scenarios(path_a: str | Path, path_b: str | Path, seed: int | None =
 # --- the numbers ---------------------------------------------------------------------------------------
 
 
+def same_run(comparison: Comparison) -> bool:
+    """Whether B's run is A's, week by week: the same time series in every column but the dates (two scenarios
+    that differ only in their start date, or a file compared with itself)."""
+    a, b = (result.timeseries.drop(columns=["date"], errors="ignore") for result in comparison.runs)
+    return list(a.columns) == list(b.columns) and a.reset_index(drop=True).equals(b.reset_index(drop=True))
+
+
 def paired(value_a: Any, value_b: Any) -> dict[str, Any]:
     """{"a", "b", "difference"}: the difference B - A when both are numbers, else None."""
     numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (value_a, value_b))
@@ -128,6 +135,7 @@ def comparison_data(comparison: Comparison) -> dict[str, Any]:
             }
             for i, j in pairs
         },
+        "same_run": same_run(comparison),
         "summaries": {"a": a, "b": b},
     }
     data["outcome"] = comparison_outcome(data)
@@ -157,6 +165,8 @@ def comparison_outcome(data: dict[str, Any]) -> str:
     sentence = "; ".join(parts) + "."
     if moved:
         sentence += " B's deal against A's: " + ", ".join(moved) + "."
+    if data.get("same_run"):
+        sentence += " The two runs are identical, week by week: every B line lies on its A line."
     return sentence
 
 

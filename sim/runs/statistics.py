@@ -47,6 +47,17 @@ def proportion(count: int, runs: int) -> dict[str, Any]:
     return {"probability": round(count / runs, 6) if runs else None, "ci95": [round(low, 6), round(high, 6)]}
 
 
+def mean_interval(values: np.ndarray, z: float = Z_95) -> list[float] | None:
+    """The 95% interval of the mean of the finite values, mean -+ z s / sqrt(n) (normal approximation, s the
+    sample standard deviation): [mean, mean] for one value, None for none."""
+    finite = values[np.isfinite(values)]
+    if not finite.size:
+        return None
+    mean = float(finite.mean())
+    half = z * float(finite.std(ddof=1)) / math.sqrt(finite.size) if finite.size > 1 else 0.0
+    return [round(mean - half, 6), round(mean + half, 6)]
+
+
 def describe_values(values: np.ndarray, levels: tuple[float, ...] = QUANTILES) -> dict[str, float | int | None]:
     """count, mean and quantiles of the finite values (None when there are none)."""
     finite = values[np.isfinite(values)]

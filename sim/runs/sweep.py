@@ -21,7 +21,8 @@ import pyarrow as pa
 
 from sim import __version__
 from sim.runs.batch import Batch, field_value_problem, run_seeds, run_to_parquet
-from sim.runs.statistics import wilson_interval
+from sim.runs.labels import field_labels
+from sim.runs.statistics import mean_interval, wilson_interval
 from sim.scenario.limits import MAX_GRID_POINTS, check, check_runs, product
 from sim.scenario.params import field_target, params_from_scenario
 
@@ -126,7 +127,8 @@ KEPT = ["deal", "deal_step", "ceasefire_collapsed_step", "control_end"]
 
 
 def point_summaries(plan: SweepPlan, outcomes: dict[str, np.ndarray], point_index: np.ndarray) -> list[dict[str, Any]]:
-    """Per grid point: deal probability (Wilson 95%), time to deal, collapse probability, mean positions."""
+    """Per grid point: deal and collapse probabilities (each with its Wilson 95% interval), the mean step of the
+    deal (with its 95% interval), control at the end and the mean deal on each issue."""
     scenario = plan.loaded.scenario
     issues = list(scenario.issues)
     has_war = scenario.battlefield is not None
@@ -137,6 +139,8 @@ def point_summaries(plan: SweepPlan, outcomes: dict[str, np.ndarray], point_inde
         runs, deals = int(rows.sum()), int(deal.sum())
         steps = outcomes["deal_step"][rows][deal]
         low, high = wilson_interval(deals, runs)
+        collapses = int((outcomes["ceasefire_collapsed_step"][rows] >= 0).sum())
+        collapse_low, collapse_high = wilson_interval(collapses, runs)
 
         def mean(array: np.ndarray) -> float | None:
             finite = array[np.isfinite(array)]
@@ -150,8 +154,11 @@ def point_summaries(plan: SweepPlan, outcomes: dict[str, np.ndarray], point_inde
                 "deal_probability": round(deals / runs, 6),
                 "deal_ci95": [round(low, 6), round(high, 6)],
                 "time_to_deal_mean": mean(steps.astype(np.float64)),
+                "time_to_deal_ci95": mean_interval(steps.astype(np.float64)),
                 "time_to_deal_median": float(np.median(steps)) if steps.size else None,
-                "collapse_probability": round(float((outcomes["ceasefire_collapsed_step"][rows] >= 0).mean()), 6),
+                "collapses": collapses,
+                "collapse_probability": round(collapses / runs, 6),
+                "collapse_ci95": [round(collapse_low, 6), round(collapse_high, 6)],
                 "control_end_mean": mean(outcomes["control_end"][rows]) if has_war else None,
                 "deal_position_mean": {k: mean(outcomes[f"deal_{k}"][rows]) for k in issues},
             }
@@ -159,11 +166,15 @@ def point_summaries(plan: SweepPlan, outcomes: dict[str, np.ndarray], point_inde
     return summaries
 
 
-def sweep_sentence(points: list[dict[str, Any]], grid: dict[str, list[float]]) -> str:
-    """The sweep's outcome in one sentence: the range of the probability of a deal over the grid."""
+def sweep_sentence(
+    points: list[dict[str, Any]], grid: dict[str, list[float]], labels: dict[str, str] | None = None
+) -> str:
+    """The sweep's outcome in one sentence: the range of the probability of a deal over the grid (fields named
+    by `labels`, path -> label, where given)."""
+    labels = labels or {}
 
     def where(point: dict[str, Any]) -> str:
-        return ", ".join(f"{path} = {value:g}" for path, value in point["values"].items())
+        return ", ".join(f"{labels.get(path, path)} = {value:g}" for path, value in point["values"].items())
 
     lowest = min(points, key=lambda p: p["deal_probability"])
     highest = max(points, key=lambda p: p["deal_probability"])
@@ -178,6 +189,17 @@ def sweep_sentence(points: list[dict[str, Any]], grid: dict[str, list[float]]) -
     )
 
 
+def seeding_sentence(plan: SweepPlan) -> str:
+    """How the runs' seeds were chosen, in words."""
+    points = len(plan.points)
+    return (
+        f"Every grid point runs the same {plan.runs_per_point:,} seeds (drawn from seed {plan.seed}): a difference "
+        "between two points comes from the fields, not from luck, while the runs at one point differ by chance "
+        f"alone; the 95% intervals are over the {plan.runs_per_point:,} runs of a point"
+        + (f" ({points:,} points)." if points > 1 else ".")
+    )
+
+
 def simulate_sweep(
     plan: SweepPlan, path: Path, executor: Any, progress: Callable[[int], None] | None = None
 ) -> dict[str, Any]:
@@ -189,6 +211,7 @@ def simulate_sweep(
         batch, executor, path, keep, extra={"point": (pa.int64(), point_index)}, progress=progress
     )
     points = point_summaries(plan, outcomes, point_index)
+    labels = field_labels(scenario, plan.grid)
     return {
         "kind": "sweep",
         "scenario": {"name": scenario.name, **loaded.provenance()},
@@ -197,8 +220,10 @@ def simulate_sweep(
         "runs": batch.runs,
         "steps": scenario.time.steps,
         "step_length": scenario.time.step,
+        "seeds": {"in_words": seeding_sentence(plan)},
         "grid": plan.grid,
+        "labels": labels,
         "points": points,
-        "outcome": sweep_sentence(points, plan.grid),
+        "outcome": sweep_sentence(points, plan.grid, labels),
         "version": __version__,
     }
