@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.table import Table
 
 PROJECT_ROOT = Path(__file__).resolve().parent
@@ -31,8 +31,37 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
+PIPED_WIDTH = 10_000  # the width of output that goes to a file or a pipe: wider than any line we print
+
+
+class _Console(Console):
+    """A Rich console that wraps lines only on a terminal.
+
+    Piped or redirected to a file, Rich would cut every line at 80 columns (or at the width of whatever
+    terminal stdin is), splitting paths and sentences where a script or a reader cannot put them back
+    together; there, lines are never wrapped (soft wrap) and tables are laid out `PIPED_WIDTH` wide.
+    """
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        size = Console.size.fget(self)
+        return size if self.is_terminal else ConsoleDimensions(PIPED_WIDTH, size.height)
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        Console.size.fset(self, new_size)
+
+    @property
+    def soft_wrap(self) -> bool:
+        return self._soft_wrap or not self.is_terminal
+
+    @soft_wrap.setter
+    def soft_wrap(self, value: bool) -> None:
+        self._soft_wrap = value
+
+
+out = _Console()
+err = _Console(stderr=True)
 
 
 def _print_version(value: bool) -> None:
@@ -224,12 +253,16 @@ def run(
         loaded = load_scenario(path)
         folder = out_dir if out_dir is not None else REPORTS / path.stem
         check_output_folder(folder, force)  # before the run, not after it
+        from sim.runs.spread import start_seed_spread
+
+        # the same scenario over other seeds, for the report's header, on the other core meanwhile
+        spread = start_seed_spread(loaded.scenario, loaded.scenario.seed if seed is None else seed)
         from sim.api import write_run_outputs  # the model and report libraries load only for a good scenario
         from sim.model.results import run_scenario
 
         with err.status(f"running {safe(loaded.scenario.name)} ...", spinner="dots"):
             result = run_scenario(loaded, seed=seed)
-            written = write_run_outputs(result, folder, force=force)
+            written = write_run_outputs(result, folder, force=force, spread=spread.result())
         _report_written(written, result.summary["outcome"], folder)
 
     guarded(debug, action)
@@ -295,6 +328,59 @@ def validate(
         )
     if bad:
         raise typer.Exit(2)
+
+
+@app.command("validate-cases")
+def validate_cases(
+    runs: Annotated[
+        int | None, typer.Option("--runs", "-n", min=1, help="Runs per case (default: the expectations', 100).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Ensemble seed (default: the expectations', 42).")] = None,
+    expectations: Annotated[
+        Path | None,
+        typer.Option(help="Expectations file. Default: scenarios/validation/expectations.yaml.", show_default=False),
+    ] = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Run every historical validation case (docs/VALIDATION.md) and print each criterion: measured, threshold,
+    pass or fail. A report: exit code 0 whatever passes or fails, 2 if the expectations or a case cannot be used."""
+    from sim.validation.cases import CasesError, load_expectations, run_case
+
+    def action() -> None:
+        path = expectations if expectations is not None else SCENARIOS / "validation" / "expectations.yaml"
+        try:
+            loaded = load_expectations(path)
+            count = runs if runs is not None else loaded.expectations.runs
+            _check_counts(count, None)
+            ensemble_seed = seed if seed is not None else loaded.expectations.seed
+            results = []
+            for case in loaded.expectations.cases:
+                err.print(f"running {safe(case.id)} ({safe(case.file)})", highlight=False)
+                results.append(run_case(loaded, case, count, ensemble_seed))
+        except CasesError as error:
+            fail(str(error))
+        table = Table(title=f"Validation cases: {count:,} runs each, seed {ensemble_seed}", title_justify="left")
+        for column in ("case", "criterion", "measured", "threshold", "result"):
+            table.add_column(column, overflow="fold")
+        colours = {"pass": "green", "fail": "bold red", "reported": "dim"}
+        for result in results:
+            for row, measurement in enumerate(result.measurements):
+                criterion = measurement.criterion
+                source = f", {len(result.single_seeds)} single runs" if criterion.source == "single_runs" else ""
+                table.add_row(
+                    safe(f"{result.case.id} {result.case.name}") if row == 0 else "",
+                    safe(f"({criterion.id}{source}) {criterion.text}"),
+                    safe(measurement.measured_text()),
+                    safe(measurement.threshold_text()),
+                    f"[{colours[measurement.verdict]}]{measurement.verdict}[/]",
+                    end_section=row == len(result.measurements) - 1,
+                )
+        out.print(table)
+        for result in results:
+            verdict = "pass" if result.passed else f"fail ({', '.join(result.failed_items)})"
+            out.print(safe(f"{result.case.id} {result.case.name}: {verdict}"), highlight=False)
+
+    guarded(debug, action)
 
 
 @app.command("list")
@@ -427,17 +513,27 @@ def _check_counts(runs: int, workers: int | None, what: str = "--runs") -> None:
     check_workers(workers)
 
 
-def _run_many(title: str, runs: int, workers: int, scheduler: str | None, write, folder: Path) -> None:
+def _progress_columns() -> tuple:
+    """The progress bar of many runs: "1,000 runs ━━━━ 250/1,000 runs, 0:00:03 elapsed, 0:00:09 left"; each
+    time stands before the word that says which it is."""
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    return (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("runs,"),
+        TimeElapsedColumn(),
+        TextColumn("elapsed,"),
+        TimeRemainingColumn(),
+        TextColumn("left"),
+    )
+
+
+def _run_many(title: str, runs: int | None, workers: int, scheduler: str | None, write, folder: Path) -> None:
     """Open the executor, show a progress bar of runs, call write(executor, progress) to fill `folder`,
     then print the outcome from the summary it wrote."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
+    from rich.progress import Progress
 
     from sim.runs.distributed import SchedulerError, open_executor
 
@@ -445,22 +541,14 @@ def _run_many(title: str, runs: int, workers: int, scheduler: str | None, write,
         opened = open_executor(workers, scheduler)
     except SchedulerError as error:
         fail(str(error), code=1)
-    with opened as executor:
-        columns = (
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("runs"),
-            TimeElapsedColumn(),
-            TextColumn("left"),
-            TimeRemainingColumn(),
-        )
-        with Progress(*columns, console=err, transient=True) as progress:
-            task = progress.add_task(title, total=runs)
-            try:
-                written = write(executor, lambda done: progress.advance(task, done))
-            except SchedulerError as error:
-                fail(str(error), code=1)
+    # Off the terminal the bar has nothing to redraw and would leave only an empty line behind.
+    bar = Progress(*_progress_columns(), console=err, transient=True, disable=not err.is_terminal)
+    with opened as executor, bar as progress:
+        task = progress.add_task(title, total=runs)
+        try:
+            written = write(executor, lambda done: progress.advance(task, done))
+        except SchedulerError as error:
+            fail(str(error), code=1)
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     _report_written(written, summary["outcome"], folder)
 
@@ -470,13 +558,21 @@ def ensemble(
     scenario: ScenarioArg = None,
     runs: Annotated[int, typer.Option("--runs", "-n", min=1, help="Number of runs.")] = 1000,
     seed: Annotated[int | None, typer.Option(help="Ensemble seed (default: the scenario's own).", min=0)] = None,
+    posterior: Annotated[
+        Path | None,
+        typer.Option(
+            "--posterior",
+            help="Draw the uncertain fields from a calibration's posterior.parquet instead of their priors.",
+            dir_okay=False,
+        ),
+    ] = None,
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
     out_dir: _out_option("reports/<scenario name>_ensemble") = None,
     force: ForceOpt = False,
     debug: DebugOpt = False,
 ) -> None:
-    """Monte Carlo over the scenario's uncertain: block: ensemble.parquet, summary.json, report.html."""
+    """Monte Carlo over the scenario's uncertain: block: ensemble.parquet and .csv, summary.json, report.html."""
     from sim.outputs import check_output_folder
     from sim.scenario.loader import load_scenario
 
@@ -494,7 +590,22 @@ def ensemble(
             start_local_workers()  # the workers' imports overlap with the sampling below
         from sim.api import plan_monte_carlo, write_monte_carlo
 
-        plan = plan_monte_carlo(loaded, runs, seed)
+        calibrated = None
+        if posterior is not None:
+            from sim.runs.calibration import PosteriorFileError, file_sha256, read_posterior
+
+            try:
+                calibrated = read_posterior(posterior, loaded.scenario)
+            except PosteriorFileError as error:
+                fail(safe(error))
+        plan = plan_monte_carlo(loaded, runs, seed, calibrated)
+        if calibrated is not None:
+            plan.posterior = {
+                "file": posterior.name,
+                "sha256": file_sha256(posterior),
+                "fields": calibrated.paths,
+                "particles": len(calibrated.weights),
+            }
         for note in plan.notes:
             err.print(f"note: {safe(note)}", highlight=False, soft_wrap=True)
         _run_many(
@@ -503,6 +614,79 @@ def ensemble(
             processes,
             scheduler,
             lambda executor, progress: write_monte_carlo(plan, folder, executor, force, progress),
+            folder,
+        )
+
+    guarded(debug, action)
+
+
+@app.command()
+def calibrate(
+    scenario: ScenarioArg = None,
+    seed: Annotated[int, typer.Option(help="Seed of the whole calibration.", min=0, max=2**32 - 1)] = 2016,
+    population: Annotated[
+        int, typer.Option(help="Particles per generation (the posterior sample's size).", min=50, max=1_000_000)
+    ] = 2000,
+    runs: Annotated[
+        int,
+        typer.Option(
+            "--runs", "-n", help="Budget: no new generation once this many runs are simulated.", min=1, max=100_000_000
+        ),
+    ] = 100_000,
+    generations: Annotated[int, typer.Option(help="At most this many generations.", min=1, max=100)] = 20,
+    quantile: Annotated[
+        float, typer.Option(help="Share of each generation's simulations it keeps.", min=0.05, max=0.95)
+    ] = 0.5,
+    draws: Annotated[
+        int, typer.Option(help="Runs of the posterior (and of the priors) for the predictive bands.", min=100)
+    ] = 2000,
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+    out_dir: _out_option("reports/<scenario name>_calibration") = None,
+    force: ForceOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """ABC-SMC of the scenario's uncertain: fields against its observations: posterior.parquet, summary.json,
+    report.html (docs/CALIBRATION.md)."""
+    from sim.outputs import check_output_folder
+    from sim.scenario.loader import load_scenario
+
+    path = _resolve_scenario(scenario)
+
+    def action() -> None:
+        from sim.runs.calibration import CalibrationError, Settings, scipy_prior
+
+        loaded = load_scenario(path)
+        folder = out_dir if out_dir is not None else REPORTS / f"{path.stem}_calibration"
+        check_output_folder(folder, force)
+        try:
+            if not loaded.scenario.observations:
+                raise CalibrationError("the scenario has no observations: section to calibrate against")
+            if not loaded.scenario.uncertain:
+                raise CalibrationError("the scenario has no uncertain: fields to calibrate")
+            for field_path, spec in loaded.scenario.uncertain.items():
+                try:
+                    scipy_prior(spec)
+                except CalibrationError as error:
+                    raise CalibrationError(f"uncertain.{field_path}: {error}") from None
+        except CalibrationError as error:
+            fail(f"{safe(path)}: cannot calibrate: {safe(error)}.")
+        settings = Settings(population=population, quantile=quantile, generations=generations, runs=runs, seed=seed)
+        least = settings.least_simulations + 2 * draws
+        processes = _workers_for(least, workers, len(loaded.scenario.actors))
+        if processes > 1 and not scheduler:
+            from sim.runs.distributed import start_local_workers
+
+            start_local_workers()
+        from sim.api import write_calibration
+
+        _run_many(
+            f"calibration: generations until {settings.least_simulations:,} runs (at most {settings.generations}), "
+            f"then {2 * draws:,} predictive runs",
+            None,
+            processes,
+            scheduler,
+            lambda executor, progress: write_calibration(loaded, folder, executor, settings, force, progress, draws),
             folder,
         )
 
@@ -530,7 +714,7 @@ def sweep(
     force: ForceOpt = False,
     debug: DebugOpt = False,
 ) -> None:
-    """Grid sweep over numeric fields: sweep.parquet, summary.json, report.html (lines or heatmaps)."""
+    """Grid sweep over numeric fields: sweep.parquet and .csv, summary.json, report.html (lines or heatmaps)."""
     from sim.outputs import check_output_folder
     from sim.scenario.loader import load_scenario
 
@@ -578,11 +762,13 @@ def sensitivity(
             "-N",
             min=2,
             help="Base samples: Sobol runs N(D+2), Morris "
-            "N(D+1), D the number of uncertain fields (at most 1,000,000 runs). A power of 2 for Sobol.",
+            "N(D+1), D the number of uncertain fields plus one, the seed (at most 1,000,000 runs). "
+            "A power of 2 for Sobol.",
         ),
     ] = 256,
     seed: Annotated[
-        int | None, typer.Option(help="Seed of the design and of every run (default: the scenario's).", min=0)
+        int | None,
+        typer.Option(help="Seed of the design and of the runs' seeds (default: the scenario's).", min=0),
     ] = None,
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
@@ -590,7 +776,7 @@ def sensitivity(
     force: ForceOpt = False,
     debug: DebugOpt = False,
 ) -> None:
-    """Global sensitivity (SALib) of the outcomes to the uncertain: block: sensitivity.parquet, summary.json,
+    """Global sensitivity (SALib) of the outcomes to the uncertain: block: sensitivity.parquet and .csv, summary.json,
     report.html (tornado charts and the indices with 95% intervals)."""
     from sim.outputs import check_output_folder
     from sim.scenario.loader import load_scenario
@@ -603,9 +789,9 @@ def sensitivity(
         _check_counts(samples, workers, "--samples")
         loaded = load_scenario(path)
         inputs = len(loaded.scenario.uncertain)
-        check_runs(  # before SALib and the model load
-            design_runs(method.lower(), samples, inputs),
-            f"the {method.lower()} design's runs (--samples {samples:,} with {inputs} uncertain inputs)",
+        check_runs(  # before SALib and the model load; the seed is one more input of the design
+            design_runs(method.lower(), samples, inputs + 1),
+            f"the {method.lower()} design's runs (--samples {samples:,} with {inputs} uncertain inputs and the seed)",
         )
         from sim.api import plan_sensitivity, write_sensitivity
         from sim.runs.sensitivity import SensitivityError
@@ -626,6 +812,113 @@ def sensitivity(
         )
 
     guarded(debug, action)
+
+
+# --- validation: the DEU III benchmark; scenarios from KTAB and BDM files ---------------------------
+
+DEU_DATA = PROJECT_ROOT / "data" / "deu3" / "deu3.tsv"
+benchmark_app = typer.Typer(
+    help="Score the model's bargaining against real negotiations it was not written for.", no_args_is_help=True
+)
+app.add_typer(benchmark_app, name="benchmark")
+import_app = typer.Typer(help="Write a scenario from another tool's file of actors.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+
+
+@benchmark_app.command("deu")
+def benchmark_deu(
+    out_dir: _out_option("reports/benchmark_deu") = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data", help="The DEU III table (tab-separated). Default: data/deu3/deu3.tsv.", show_default=False
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(help="Seed of the split into training and test halves and of the bootstrap (default 13).", min=0),
+    ] = None,
+    force: ForceOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Score six methods, this model's solver among them, on 353 EU decisions (DEU III); test-half figures."""
+    from sim.outputs import check_output_folder
+
+    def action() -> None:
+        folder = out_dir if out_dir is not None else REPORTS / "benchmark_deu"
+        check_output_folder(folder, force)
+        from sim.api import run_deu_benchmark, write_deu_benchmark
+        from sim.validation.deu import BenchmarkDataError
+
+        path = data if data is not None else DEU_DATA
+        shown = path.relative_to(PROJECT_ROOT).as_posix() if data is None else str(path)
+        try:
+            with err.status("scoring six methods on DEU III ...", spinner="dots"):
+                benchmark = run_deu_benchmark(path, seed, shown_path=shown)
+                written = write_deu_benchmark(benchmark, folder, force=force)
+        except BenchmarkDataError as error:
+            fail(str(error))
+        _report_written(written, benchmark.summary["outcome"], folder)
+
+    guarded(debug, action)
+
+
+def _import_command(kind: str, source: Path, target: Path | None, force: bool, debug: bool) -> None:
+    """Import `source` as a scenario (default: beside it, with the suffix .yaml) and say where it went."""
+    from sim.api import import_scenario
+
+    def action() -> None:
+        destination = target if target is not None else source.with_suffix(".yaml")
+        written, imported = import_scenario(kind, source, destination, force=force)
+        from sim.scenario.importers import split_taking_part
+
+        taking_part, left_out = split_taking_part(imported)
+        dropped = f" ({len(left_out)} left out: power or salience 0)" if left_out else ""
+        out.print(
+            f"wrote {safe(written)}: {safe(imported.name)}, {len(taking_part)} actors{dropped}, "
+            f"{len(imported.dimensions)} issue(s), from {safe(source)} ({safe(imported.kind)})",
+            highlight=False,
+        )
+        out.print(f"next: python cli.py run {safe(written)}", highlight=False)
+
+    guarded(debug, action)
+
+
+ImportOut = Annotated[
+    Path | None,
+    typer.Option(
+        "--out", "-o", help="Scenario file to write. Default: FILE with the suffix .yaml.", show_default=False
+    ),
+]
+ImportForce = Annotated[bool, typer.Option("--force", help="Replace the scenario file if it exists.")]
+
+
+@import_app.command("ktab")
+def import_ktab(
+    file: Annotated[Path, typer.Argument(help="KTAB spatial-model file, CSV or XML.", show_default=False)],
+    out_file: ImportOut = None,
+    force: ImportForce = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Write a scenario (no battlefield, 0-1 scales, each number commented with its origin) from a KTAB file."""
+    _import_command("ktab", file, out_file, force, debug)
+
+
+@import_app.command("bdm")
+def import_bdm(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV with the header Actor,Capability,Position,Salience or Stakeholder,Resources,Position,Salience.",
+            show_default=False,
+        ),
+    ],
+    out_file: ImportOut = None,
+    force: ImportForce = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Write a one-issue scenario (no battlefield, 0-1 scales, each number commented) from a BDM-style CSV."""
+    _import_command("bdm", file, out_file, force, debug)
 
 
 if __name__ == "__main__":

@@ -4,11 +4,13 @@ The public API, for a notebook or a script::
 
     import sim
     result = sim.run_scenario(sim.load_scenario("scenarios/ceasefire_2016_03.yaml"))
+    result.figures()["leverage"]          # the report's figures as plotly Figures (inline in Jupyter)
     sim.write_run_outputs(result, "reports/mine")
 
 Many runs: `plan_monte_carlo` / `write_monte_carlo`, `plan_sweep` / `write_sweep`,
 `plan_sensitivity` / `write_sensitivity`; two scenarios: `compare_scenarios` /
-`write_comparison`. The layers, in the order data flows through them:
+`write_comparison`; the DEU III benchmark: `run_deu_benchmark` / `write_deu_benchmark`; a scenario from a
+KTAB or BDM file: `import_scenario`. The layers, in the order data flows through them:
 
 - `sim.scenario`: the scenario format, safe YAML reading, parameters as arrays, uncertainty;
 - `sim.mechanisms`: the mathematics (utility, battlefield, alternatives, bargaining, leverage,
@@ -18,6 +20,7 @@ Many runs: `plan_monte_carlo` / `write_monte_carlo`, `plan_sweep` / `write_sweep
 - `sim.runs`: batches of runs and their seeds, ensembles, sweeps, sensitivity, comparisons,
   local and Dask execution, statistics;
 - `sim.reports`: the HTML pages and their figures, and the reports index;
+- `sim.validation`: checks against real negotiations (the DEU III benchmark);
 - `sim.api`: the front door that joins them; `sim.outputs`: atomic writing of output folders.
 """
 
@@ -38,13 +41,16 @@ _API = (
     "SensitivityPlan",
     "SweepPlan",
     "compare_scenarios",
+    "import_scenario",
     "load_scenario",
     "plan_monte_carlo",
     "plan_sensitivity",
     "plan_sweep",
+    "run_deu_benchmark",
     "run_scenario",
     "timeseries_csv",
     "write_comparison",
+    "write_deu_benchmark",
     "write_monte_carlo",
     "write_run_outputs",
     "write_sensitivity",
@@ -62,13 +68,16 @@ if TYPE_CHECKING:
         SensitivityPlan,
         SweepPlan,
         compare_scenarios,
+        import_scenario,
         load_scenario,
         plan_monte_carlo,
         plan_sensitivity,
         plan_sweep,
+        run_deu_benchmark,
         run_scenario,
         timeseries_csv,
         write_comparison,
+        write_deu_benchmark,
         write_monte_carlo,
         write_run_outputs,
         write_sensitivity,

@@ -181,3 +181,64 @@ def sample_counts(rng: np.random.Generator, mean: ArrayLike, dispersion: ArrayLi
     mu = np.asarray(mean, dtype=np.float64)
     r = _along_runs(dispersion, mu)
     return rng.negative_binomial(r, r / (r + mu)).astype(np.int64)
+
+
+def activity(intensity: ArrayLike, present: ArrayLike | None = None, initial: ArrayLike | None = None) -> Array:
+    """A_s = I_s * F_s / F_0: the fighting an observed series counts, per step.
+
+    A series that counts all the fighting (conflict deaths) follows the intensity I_s alone. A series that
+    counts one actor's acts (incidents attributed to Russian strikes) follows that actor's share of it
+    too: its force present F_s over its force at the start F_0 (the observation model's `exposure`). So
+    the series falls when the actor withdraws aircraft while the war goes on, and rises when it escalates.
+    Proportionality is an assumption of this model: the counts scale with the sorties flown, and the
+    sorties with the aircraft in the country.
+
+    Args:
+        intensity: (N,) or (N, S) the fighting intensity I in [0, 1].
+        present: F_s, the actor's force present, same shape; None for a series of all the fighting.
+        initial: F_0 > 0, the actor's force at the start, scalar or (N,).
+    """
+    level = np.asarray(intensity, dtype=np.float64)
+    if present is None:
+        return level.copy()
+    start = _along_runs(np.asarray(initial, dtype=np.float64), level)
+    return level * np.asarray(present, dtype=np.float64) / start
+
+
+# ---------------------------------------------------------------------------- summary statistics for ABC
+
+
+def anscombe(counts: ArrayLike) -> Array:
+    """2 sqrt(y + 3/8): the variance-stabilising transform of counts (Anscombe 1948, Biometrika 35(3/4)).
+
+    A Poisson count's transform has variance close to 1 whatever its mean, so weeks of 3 incidents and
+    weeks of 45 weigh alike in a distance between series, instead of the large counts dominating it.
+    """
+    return 2.0 * np.sqrt(np.asarray(counts, dtype=np.float64) + 0.375)
+
+
+def block_summaries(counts: ArrayLike, block: int) -> Array:
+    """Summary statistics of count series for ABC: per block of `block` consecutive periods, the mean of the
+    transformed counts (`anscombe`); then the mean over blocks of their standard deviation within the block.
+
+    The block means follow the level of the series through the year (the cessation, the withdrawal, the
+    return of the war) with the period-to-period noise averaged out; the within-block spread is what the
+    dispersion of the observation model changes. A last block shorter than `block` is averaged over the
+    periods it has.
+
+    Args:
+        counts: (N, P) or (P,) counts of N series of P periods.
+        block: periods per block (>= 1).
+
+    Returns:
+        (N, B + 1) or (B + 1,) with B = ceil(P / block): B block means, then the mean within-block spread.
+    """
+    values = anscombe(counts)
+    single = values.ndim == 1
+    values = np.atleast_2d(values)
+    periods = values.shape[1]
+    edges = np.arange(0, periods, block)
+    means = np.stack([values[:, start : start + block].mean(axis=1) for start in edges], axis=1)
+    spreads = np.stack([values[:, start : start + block].std(axis=1) for start in edges], axis=1)
+    result = np.concatenate([means, spreads.mean(axis=1, keepdims=True)], axis=1)
+    return result[0] if single else result

@@ -92,6 +92,40 @@ def control_fan_figure(summary: dict[str, Any], scenario: Scenario) -> go.Figure
     return apply_layout(fig, "Control of territory across runs", 420)
 
 
+def observed_fan_figure(summary: dict[str, Any], scenario: Scenario) -> go.Figure:
+    """The simulated counts of the scenario's first observed series across runs, with the observed counts
+    (where its weeks are the steps); the steps after the last observation shaded as a forecast."""
+    dates = step_dates(scenario, summary["steps"])
+    band = summary["bands"]["intensity"]
+    fig = go.Figure()
+    _fan(fig, dates, band, "simulated count", MEDIAN)
+    observed = band.get("observed") or []
+    seen = [i for i, value in enumerate(observed) if value is not None]
+    if seen:
+        fig.add_trace(
+            go.Scatter(
+                x=[dates[i] for i in seen],
+                y=[observed[i] for i in seen],
+                mode="markers",
+                marker=dict(color="#c0392b", size=6),
+                name="observed",
+            )
+        )
+        if seen[-1] + 1 < len(dates):
+            fig.add_vrect(
+                x0=dates[seen[-1] + 1],
+                x1=dates[-1],
+                fillcolor="rgba(120, 120, 120, 0.10)",
+                line_width=0,
+                layer="below",
+                annotation_text="after the data",
+                annotation_position="top left",
+            )
+    fig.update_yaxes(title_text=f"count per {scenario.time.step}", rangemode="tozero")
+    fig.update_xaxes(title_text="date", type="date")
+    return apply_layout(fig, "The observed series and the runs' simulated counts", 420)
+
+
 def actor_fan_figure(summary: dict[str, Any], scenario: Scenario) -> go.Figure:
     dates = step_dates(scenario, summary["steps"])
     actors = list(scenario.actors)
@@ -146,7 +180,7 @@ def _column(table: pa.Table, name: str) -> np.ndarray:
 def outcome_histograms_figure(table: pa.Table, scenario: Scenario) -> go.Figure:
     """Where the deals land on each issue, when they come, and how the war stands at the end."""
     issues = list(scenario.issues)
-    panels = [f"deal on {esc(k)}" for k in issues] + [
+    panels = [f"deal on {esc(k.replace('_', ' '))}" for k in issues] + [
         "week of the deal" if scenario.time.step == "week" else "step of the deal"
     ]
     has_war = scenario.battlefield is not None
@@ -178,7 +212,7 @@ def outcome_histograms_figure(table: pa.Table, scenario: Scenario) -> go.Figure:
 
     for index, issue in enumerate(issues):
         centres, counts = _binned(_column(table, f"deal_{issue}"), 0.0, 1.0)
-        add(index, centres, counts, MEDIAN, esc(issue), 1.0 / HISTOGRAM_BINS)
+        add(index, centres, counts, MEDIAN, esc(issue.replace("_", " ")), 1.0 / HISTOGRAM_BINS)
         fig.update_xaxes(
             title_text=f"0 = {esc(scenario.issues[issue].low)}<br>1 = {esc(scenario.issues[issue].high)}",
             title_font_size=12,
@@ -258,7 +292,7 @@ def numbers_table(summary: dict[str, Any], scenario: Scenario) -> str:
         "<tr><th>quantity</th><th>runs</th><th>5%</th><th>25%</th><th>median</th><th>75%</th><th>95%</th>"
         "<th>mean</th></tr>"
     )
-    rows = [_quantile_row(f"deal on {esc(k)}", summary["deal_position"][k]) for k in scenario.issues]
+    rows = [_quantile_row(f"deal on {esc(k.replace('_', ' '))}", summary["deal_position"][k]) for k in scenario.issues]
     rows.append(_quantile_row(f"{esc(summary['time_to_deal']['unit'])} of the deal", summary["time_to_deal"], 1))
     if summary.get("control_end"):
         rows.append(_quantile_row("control at the end", summary["control_end"]))
@@ -269,11 +303,21 @@ def numbers_table(summary: dict[str, Any], scenario: Scenario) -> str:
     return f'<div class="table-wrap"><table><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table></div>'
 
 
+def seeding_text(summary: dict[str, Any]) -> str:
+    """How the runs' seeds were chosen, in words."""
+    if summary.get("uncertain"):
+        return (
+            f"Each run has its own seed and its own draw of the uncertain inputs, all from the ensemble seed "
+            f"{summary['seed']}: the spread across runs is chance and the uncertain inputs together."
+        )
+    return f"Each run has its own seed, from the ensemble seed {summary['seed']}: the spread across runs is chance."
+
+
 def ensemble_report(summary: dict[str, Any], table: pa.Table, scenario: Scenario) -> str:
     """The HTML report of a Monte Carlo ensemble (its summary and its runs table)."""
     facts = [
         ("Runs", f"{summary['runs']:,}"),
-        ("Ensemble seed", esc(summary["seed"])),
+        ("Seeds", esc(seeding_text(summary))),
         (
             "Period",
             f"{esc(summary['start'])} to {esc(summary['end'])} ({summary['steps']} {esc(summary['step_length'])}s)",
@@ -305,6 +349,19 @@ def ensemble_report(summary: dict[str, Any], table: pa.Table, scenario: Scenario
             anchor="survival",
         ),
     ]
+    if "units" in summary["bands"].get("intensity", {}) and "observed" in summary["bands"]["intensity"]:
+        sections.append(
+            Section(
+                "The observed series",
+                "Blue: the counts the runs give (median, middle half, 90%), in the units of the scenario's "
+                f"observed series ({summary['bands']['intensity']['units']}): the fighting of each run through "
+                "its observation model, with the count noise. Red: the observed counts. After the last one, the "
+                "runs are a forecast."
+                + (" The calibrated fields come from a posterior." if summary.get("posterior") else ""),
+                observed_fan_figure(summary, scenario),
+                anchor="observed",
+            )
+        )
     if scenario.battlefield is not None:
         sections.append(
             Section(

@@ -26,6 +26,7 @@ from plotly.offline import get_plotlyjs
 
 from sim import __version__
 from sim.reports.figures import esc
+from sim.reports.sources import sources_html
 
 if TYPE_CHECKING:
     from sim.scenario.schema import Scenario
@@ -74,6 +75,13 @@ th, td { border-bottom: 1px solid var(--line); padding: .3rem .45rem; text-align
 th { background: #f0f3f6; font-weight: 600; }
 td.num { font-variant-numeric: tabular-nums; white-space: nowrap; }
 .table-wrap { overflow-x: auto; max-width: 100%; }
+ul.sources { margin: 0; padding-left: 1.1rem; } ul.sources .file { color: var(--muted); font-size: .8rem; }
+details.why { border-top: 1px solid var(--line); padding: .5rem 0; }
+details.why > summary { cursor: pointer; font-weight: 600; font-size: 1.02rem; }
+details.why p.binding { background: #f3f7fb; border-left: 4px solid var(--accent); padding: .45rem .7rem;
+                        max-width: 90ch; }
+ul.why-issues, ul.why-actors { padding-left: 1.1rem; max-width: 90ch; }
+ul.why-issues li, ul.why-actors li { margin: .3rem 0; }
 footer { color: var(--muted); font-size: .8rem; margin: 1.5rem 0; }
 noscript p { background: #fff4e5; padding: .6rem; border-radius: 6px; }
 @media (max-width: 700px) {
@@ -107,10 +115,59 @@ BOOT = r"""
     var figure = JSON.parse(document.getElementById(div.getAttribute('data-figure')).textContent);
     var layout = figure.layout || {};
     if (figure.template !== null && figure.template !== undefined) { layout.template = templates[figure.template]; }
-    if (div.clientWidth < 600) { narrow(layout); }
+    var small = div.clientWidth < 600;
+    if (small) { narrow(layout, figure.data || [], div.clientWidth); }
     var prefix = document.body.getAttribute('data-download') || 'report';
     var options = Object.assign({}, config, {toImageButtonOptions: {filename: prefix + '-' + div.id, scale: 2}});
-    drawn.push(Plotly.newPlot(div, figure.data, layout, options));
+    // On a phone the tool bar would cover the legend at the top of a figure.
+    if (small) { options.displayModeBar = false; }
+    drawn.push(Plotly.newPlot(div, figure.data, layout, options).then(function () {
+      return small ? settle(div) : null;
+    }));
+  }
+  // On a phone, once drawn: lift each event badge clear of the panel titles and of the badges before it, then
+  // a legend above the panels clear of the badges, and give the top margin whatever these need.
+  function settle(div) {
+    var notes = (div.layout.annotations || []);
+    function box(index) {
+      var element = div.querySelector('g.annotation[data-index="' + index + '"]');
+      return element ? element.getBoundingClientRect() : null;
+    }
+    function meets(a, b) { return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom; }
+    function lifted(b, px) { return {left: b.left - 2, right: b.right + 2, top: b.top - px, bottom: b.bottom - px}; }
+    var fixed = [], badges = [];
+    notes.forEach(function (note, index) {
+      var b = box(index);
+      if (b && b.width) { (note.hovertext ? badges : fixed).push({index: index, box: b}); }
+    });
+    badges.sort(function (a, b) { return a.box.left - b.box.left; });
+    var update = {}, top = Infinity;
+    badges.forEach(function (badge) {
+      var raise = 0;
+      while (raise < 400 && fixed.some(function (other) { return meets(lifted(badge.box, raise), other.box); })) {
+        raise += 6;
+      }
+      var placed = lifted(badge.box, raise);
+      fixed.push({index: badge.index, box: placed});
+      top = Math.min(top, placed.top);
+      if (raise) { update['annotations[' + badge.index + '].yshift'] = (notes[badge.index].yshift || 0) + raise; }
+    });
+    return Plotly.relayout(div, update).then(function () {
+      var legend = div.querySelector('.legend');
+      if (!legend || !div.layout.legend || !(div.layout.legend.y > 1) || top === Infinity) { return null; }
+      var l = legend.getBoundingClientRect();
+      if (l.bottom <= top - 2) { return null; }
+      return Plotly.relayout(div, {'legend.y': div.layout.legend.y + (l.bottom - top + 4) / div._fullLayout._size.h});
+    }).then(function () {
+      // Whatever now stands above the figure's top edge (a lifted badge, a wrapped title) gets room.
+      var frame = div.getBoundingClientRect();
+      var tops = Array.prototype.map.call(div.querySelectorAll('g.annotation, .legend'), function (element) {
+        return element.getBoundingClientRect().top;
+      });
+      var highest = Math.min.apply(null, tops.concat([Infinity]));
+      if (highest >= frame.top + 1) { return null; }
+      return Plotly.relayout(div, {'margin.t': div._fullLayout.margin.t + (frame.top + 3 - highest)});
+    });
   }
   // One figure per task, top first, so the browser paints each as soon as it is drawn.
   function drawNext() {
@@ -129,18 +186,83 @@ BOOT = r"""
     console.error(error);
   }
   drawNext();
-  // On a phone the section heading above each figure stands in for its title; fonts and margins shrink.
-  function narrow(layout) {
+  // On a phone the section heading above each figure stands in for its title; fonts and margins shrink, and
+  // long labels (panel titles, axis titles, legend entries) are wrapped so that none is cut at the edge.
+  function narrow(layout, data, width) {
+    var limit = Math.max(Math.floor((width - 24) / 6.2), 24);
+    var short = Math.max(Math.floor(limit * 0.62), 20);
     layout.title = {text: ''};
     layout.font = Object.assign({}, layout.font, {size: 10});
     var top = Math.max(((layout.margin || {}).t || 64) - 24, 32);
     layout.margin = Object.assign({}, layout.margin, {l: 44, r: 8, t: top});
     layout.legend = Object.assign({}, layout.legend, {font: {size: 10}});
+    // A title is centred on its axis, narrower than the figure (and than a column of a grid of panels).
+    var domains = Object.keys(layout).filter(function (key) { return /^xaxis\d*$/.test(key); }).map(function (key) {
+      return layout[key].domain || [0, 1];
+    });
+    function room(x) {
+      var fits = domains.filter(function (d) { return x === undefined || (x >= d[0] - 0.01 && x <= d[1] + 0.01); });
+      var share = fits.length ? Math.min.apply(null, fits.map(function (d) { return d[1] - d[0]; })) : 1;
+      return Math.max(Math.min(Math.floor(short * share), short), 12);
+    }
     Object.keys(layout).forEach(function (key) {
       if (/^[xy]axis\d*$/.test(key)) {
-        layout[key] = Object.assign({}, layout[key], {tickfont: {size: 9}});
+        var axis = Object.assign({}, layout[key], {tickfont: {size: 9}});
+        if (axis.title && axis.title.text) {
+          var span = key[0] === 'x' ? room(((axis.domain || [0, 1])[0] + (axis.domain || [0, 1])[1]) / 2) : 30;
+          axis.title = Object.assign({}, axis.title, {text: wrap(axis.title.text, span)});
+        }
+        layout[key] = axis;
       }
     });
+    (layout.annotations || []).forEach(function (note) {
+      if (!note.hovertext) {
+        note.text = wrap(note.text, note.xref === 'paper' || note.xref === undefined ? room(note.x) : short);
+        note.font = Object.assign({}, note.font, {size: 11});
+      }
+    });
+    data.forEach(function (trace) {
+      if (typeof trace.name === 'string') { trace.name = wrap(trace.name, limit - 6); }
+      if (trace.type === 'heatmap') {
+        // The colour bar goes under the plot, across it, so the cells keep the width.
+        trace.colorbar = Object.assign({}, trace.colorbar, {orientation: 'h', x: 0, xanchor: 'left', y: 0.005,
+          yanchor: 'bottom', yref: 'container', len: 1, lenmode: 'fraction', thickness: 10,
+          title: {text: 'utility (log scale)', side: 'top'}});
+        layout.margin.b = Math.max(layout.margin.b || 40, 40) + 56;
+      }
+    });
+    if (data.some(function (trace) { return trace.type === 'heatmap'; })) {
+      Object.keys(layout).forEach(function (key) {
+        if (/^yaxis\d*$/.test(key)) { layout[key].title = {text: ''}; }
+      });
+    }
+  }
+  // Break a label at spaces outside HTML tags so that no line holds more than `limit` visible characters.
+  function wrap(text, limit) {
+    if (typeof text !== 'string' || text.length <= limit) { return text; }
+    var pieces = [], line = 0, since = 0, space = -1, i = 0;
+    while (i < text.length) {
+      var c = text.charAt(i);
+      if (c === '<') {
+        var end = text.indexOf('>', i);
+        var tag = text.slice(i, end < 0 ? text.length : end + 1);
+        pieces.push(tag);
+        if (/^<br\s*\/?>$/i.test(tag)) { line = 0; since = 0; space = -1; }
+        i += tag.length;
+        continue;
+      }
+      var token = c;
+      if (c === '&') {
+        var semi = text.indexOf(';', i);
+        if (semi > i && semi - i < 10) { token = text.slice(i, semi + 1); }
+      }
+      if (c === ' ') { space = pieces.length; since = 0; } else { since += 1; }
+      pieces.push(token);
+      line += 1;
+      i += token.length;
+      if (line > limit && space >= 0) { pieces[space] = '<br>'; line = since; space = -1; }
+    }
+    return pieces.join('');
   }
   var printWidth = 690;
   window.addEventListener('beforeprint', function () {
@@ -318,7 +440,7 @@ def many_runs_header(
     kicker: str, scenario: Scenario, loaded_file: str, sha256: str, outcome: str, facts: Sequence[tuple[str, str]]
 ) -> str:
     """The header of an ensemble, sweep or sensitivity page: scenario, outcome, facts, file and hash."""
-    sources = ", ".join(esc(s) for s in scenario.sources) or "none given"
+    sources = sources_html(scenario.sources)
     items = "".join(f"<div><dt>{esc(k)}</dt><dd>{v}</dd></div>" for k, v in facts)
     return (
         f'<header class="report"><p class="kicker">{esc(kicker)}</p><h1>{esc(scenario.name)}</h1>'
@@ -334,9 +456,11 @@ def uncertain_table(summary: dict[str, Any]) -> str:
     if not summary["uncertain"]:
         return "<p>The scenario has no <code>uncertain:</code> block: runs differ only in their random draws.</p>"
     rows = []
+    labels = summary.get("labels") or {}  # path -> the field in the scenario's names (`sim.runs.labels`)
     for path, spec in summary["uncertain"].items():
         parameters = ", ".join(f"{esc(k)} {esc(v)}" for k, v in spec.items() if k != "dist")
-        rows.append(f"<tr><td><code>{esc(path)}</code></td><td>{esc(spec['dist'])}</td><td>{parameters}</td></tr>")
+        name = f"{esc(labels[path])}<br><code>{esc(path)}</code>" if path in labels else f"<code>{esc(path)}</code>"
+        rows.append(f"<tr><td>{name}</td><td>{esc(spec['dist'])}</td><td>{parameters}</td></tr>")
     return (
         '<div class="table-wrap"><table><thead><tr><th>field</th><th>distribution</th><th>parameters</th></tr>'
         f"</thead><tbody>{''.join(rows)}</tbody></table></div>"

@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
+from sim.mechanisms.observation import DAYS_PER_WEEK, activity, expected_counts, sample_counts
 from sim.model import engine
 from sim.runs.statistics import QUANTILES, histogram_counts
 from sim.scenario.params import Params, params_from_scenario, set_field
@@ -51,6 +52,8 @@ CHUNKS_WANTED = 4
 CONTROL_RANGE = (0.0, 1.0, 1000)
 INTENSITY_RANGE = (0.0, 1.0, 1000)
 UTILITY_RANGE = (-2.0, 1.0, 3000)
+COUNT_RANGE = (0.0, 1000.0, 1000)  # simulated counts of an observed series per step: one bin per count
+OBSERVED_BAND_PREFIX = "observed_"
 
 
 # ---------------------------------------------------------------------------- seeds and samples
@@ -87,6 +90,11 @@ class ChunkSpec:
 
     scenario: Scenario
     bands: bool = False
+    # Per-step activity of observed series to return whole (calibration): (series id, actor index or -1,
+    # force "air" or "ground"); the activity is the intensity, times the actor's force present over its
+    # force at the start when an actor is named (`sim.mechanisms.observation.activity`).
+    activity: tuple[tuple[str, int, str], ...] = ()
+    steps: int | None = None  # stop after this many steps (calibration needs only the observed ones)
 
 
 @dataclass(frozen=True)
@@ -117,6 +125,7 @@ class ChunkResult:
     first_run: int
     outcomes: dict[str, np.ndarray]
     bands: dict[str, BandCounts] | None = None  # series -> its histogram counts per step
+    activity: dict[str, NDArray[np.float64]] | None = None  # observed series id -> (runs, steps) activity
 
 
 def outcome_columns(scenario: Scenario) -> list[tuple[str, pa.DataType]]:
@@ -156,6 +165,8 @@ def agreement_ids(scenario: Scenario) -> list[str]:
 def band_series(scenario: Scenario) -> dict[str, tuple[float, float, int]]:
     """Time series summarised as fan charts, with their histogram ranges (low, high, bins)."""
     series = {"control": CONTROL_RANGE, "intensity": INTENSITY_RANGE}
+    for observation_id in scenario.observations or {}:
+        series[f"{OBSERVED_BAND_PREFIX}{observation_id}"] = COUNT_RANGE
     for actor in scenario.actors:
         series[f"batna_{actor}"] = UTILITY_RANGE
         series[f"deal_value_{actor}"] = UTILITY_RANGE
@@ -173,16 +184,22 @@ def simulate_chunk(spec: ChunkSpec, first_run: int, seeds: NDArray[np.int64], in
     for path, values in inputs.items():
         set_field(params, path, np.asarray(values, dtype=np.float64))
     state = engine.initial_state(params)
-    steps = params.steps
+    steps = params.steps if spec.steps is None else min(spec.steps, params.steps)
     # Each run's random numbers come from its own generator, exactly as in the Mesa model.
     draws = np.stack([engine.draw_noise(np.random.default_rng(int(seed)), params) for seed in seeds], axis=1)
     series: dict[str, list[Array]] = {}
+    # The count noise of the observed series' bands: its own stream, so the runs' own draws are unchanged.
+    count_rng = np.random.default_rng(np.random.SeedSequence([int(seed) for seed in seeds])) if spec.bands else None
+    activities: dict[str, list[Array]] = {name: [] for name, _, _ in spec.activity}
     seen = None
     for step in range(steps):
         # Inducement leverage is not among the recorded outcomes and no decision reads it.
         seen, _, _, _ = engine.advance(params, state, step, draws[step], measure_inducement=False)
         if spec.bands:
             _record_step(series, params, state, seen)
+            _record_counts(series, scenario, params, state, seen, count_rng)
+        for name, actor, force in spec.activity:
+            activities[name].append(_activity(params, state, seen, actor, force))
     outcomes = _outcomes(params, state, seen)
     bands = None
     if spec.bands:
@@ -191,7 +208,41 @@ def simulate_chunk(spec: ChunkSpec, first_run: int, seeds: NDArray[np.int64], in
             name: BandCounts.trimmed(histogram_counts(np.array(values), *ranges[name]))
             for name, values in series.items()
         }
-    return ChunkResult(first_run=first_run, outcomes=outcomes, bands=bands)
+    kept = {name: np.stack(values, axis=1) for name, values in activities.items()} if spec.activity else None
+    return ChunkResult(first_run=first_run, outcomes=outcomes, bands=bands, activity=kept)
+
+
+def _activity(params: Params, state: engine.State, seen: engine.Assessment, actor: int, force: str) -> Array:
+    """(N,) one step's activity of an observed series: the intensity, scaled by the named actor's force."""
+    if actor < 0:
+        return activity(seen.intensity)
+    present = state.air_present if force == "air" else state.ground
+    return activity(seen.intensity, present[:, actor], params.actor(force)[:, actor])
+
+
+def _record_counts(
+    series: dict[str, list[Array]],
+    scenario: Scenario,
+    params: Params,
+    state: engine.State,
+    seen: engine.Assessment,
+    rng: np.random.Generator,
+) -> None:
+    """One step's simulated count of each observed series (`sim.mechanisms.observation`): the expected count
+    of a step, (b + c * activity) * step_days / 7, and a negative binomial draw around it."""
+    for observation_id, observation in (scenario.observations or {}).items():
+        exposure = observation.model.exposure
+        actor = params.actor_ids.index(exposure.actor) if exposure is not None else -1
+        level = _activity(params, state, seen, actor, exposure.force if exposure is not None else "air")
+        values = params.observation_values
+        mean = expected_counts(
+            level,
+            values[f"{observation_id}.scale"],
+            values[f"{observation_id}.baseline"],
+            params.step_days / DAYS_PER_WEEK,
+        )
+        drawn = sample_counts(rng, mean, values[f"{observation_id}.dispersion"])
+        series.setdefault(f"{OBSERVED_BAND_PREFIX}{observation_id}", []).append(drawn.astype(np.float64))
 
 
 def _record_step(series: dict[str, list[Array]], params: Params, state: engine.State, seen: engine.Assessment) -> None:
@@ -260,12 +311,15 @@ def execute(
     bands: bool = False,
     chunk_runs: int | None = None,
     progress: Callable[[int], None] | None = None,
+    activity: tuple[tuple[str, int, str], ...] = (),
+    steps: int | None = None,
 ) -> Iterator[ChunkResult]:
     """Run a batch through an executor (`sim.runs.distributed`); yields chunk results in run order.
 
-    `progress(n)` is called with the number of runs each finished chunk adds.
+    `progress(n)` is called with the number of runs each finished chunk adds. `activity` and `steps` are
+    `ChunkSpec`'s: observed series whose per-step activity comes back whole, and where to stop.
     """
-    spec = executor.share(ChunkSpec(batch.scenario, bands=bands))
+    spec = executor.share(ChunkSpec(batch.scenario, bands=bands, activity=activity, steps=steps))
     size = chunk_runs or chunk_size(batch.runs, len(batch.scenario.actors))
     tasks = ((spec, start, seeds, inputs) for start, seeds, inputs in batch.chunks(size))
     for result in executor.map_in_order(simulate_chunk, tasks):

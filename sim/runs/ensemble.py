@@ -30,6 +30,7 @@ from sim.runs.batch import (
     sample_uncertain,
     support_ends,
 )
+from sim.runs.labels import field_labels
 from sim.runs.statistics import describe_values, proportion, survival_curve
 from sim.scenario.limits import check_runs
 from sim.scenario.params import compile_agreements, field_target, params_from_scenario
@@ -52,6 +53,7 @@ class MonteCarlo:
     bands: Bands
     parquet_path: Path | None = None
     notes: list[str] = field(default_factory=list)  # things worth telling the user before the runs
+    posterior: dict[str, Any] | None = None  # where the calibrated fields came from (file, hash, fields)
 
     @property
     def scenario(self) -> Scenario:
@@ -82,16 +84,31 @@ def read_outcomes(path: Path, scenario: Scenario) -> pa.Table:
     return pq.read_table(path, columns=wanted)
 
 
-def plan_monte_carlo(loaded: Any, runs: int, seed: int | None = None) -> MonteCarlo:
-    """Seeds and samples of every run; refuses samples outside a field's allowed range."""
+def plan_monte_carlo(loaded: Any, runs: int, seed: int | None = None, posterior: Any = None) -> MonteCarlo:
+    """Seeds and samples of every run; refuses samples outside a field's allowed range.
+
+    With a `posterior` (`sim.runs.calibration.Posterior`, read from a calibration's posterior.parquet) the fields
+    it holds are drawn from it, whole parameter sets at a time, by weight; the other uncertain fields from their
+    priors.
+    """
     from sim.scenario.loader import ScenarioError, locate
 
     scenario = loaded.scenario
     check_runs(runs, "--runs")  # before the seeds and samples are allocated
     seed = scenario.seed if seed is None else seed
     inputs = sample_uncertain(scenario.uncertain, runs, seed)
+    notes: list[str] = []
+    if posterior is not None:
+        # Its own stream (the last child of the seed's), so the prior draws of the other fields are unchanged.
+        stream = np.random.SeedSequence(seed).spawn(2 + len(scenario.uncertain))[-1]
+        inputs.update(posterior.resample(runs, np.random.default_rng(stream)))
+        prior_only = [path for path in scenario.uncertain if path not in posterior.paths]
+        if prior_only:
+            notes.append(f"not in the posterior, drawn from the priors: {', '.join(prior_only)}")
     file = str(loaded.path)
     for path, spec in scenario.uncertain.items():
+        if posterior is not None and path in posterior.paths:
+            continue
         for end in support_ends(spec, inputs[path]):
             problem = field_value_problem(scenario, path, end)
             if problem is not None:
@@ -105,9 +122,9 @@ def plan_monte_carlo(loaded: Any, runs: int, seed: int | None = None) -> MonteCa
                     hint="narrow the distribution, or use truncnormal with low and high inside the field's range.",
                 )
     batch = Batch(scenario=scenario, seeds=run_seeds(seed, runs), inputs=inputs)
-    return MonteCarlo(
-        loaded=loaded, runs=runs, seed=seed, batch=batch, bands=Bands(scenario), notes=overridden_values(scenario)
-    )
+    if posterior is None:
+        notes += overridden_values(scenario)
+    return MonteCarlo(loaded=loaded, runs=runs, seed=seed, batch=batch, bands=Bands(scenario), notes=notes)
 
 
 def overridden_values(scenario: Scenario) -> list[str]:
@@ -165,6 +182,8 @@ def ensemble_summary(plan: MonteCarlo, table: pa.Table) -> dict[str, Any]:
         "end": scenario.time.date_of(steps - 1).isoformat(),
         "dates": [scenario.time.date_of(t).isoformat() for t in range(steps)],
         "uncertain": {path: spec.model_dump(exclude_none=True) for path, spec in scenario.uncertain.items()},
+        "posterior": plan.posterior,
+        "labels": field_labels(scenario, scenario.uncertain),
         "deal": {
             **proportion(deals, runs),
             "runs_with_deal": deals,
@@ -194,16 +213,61 @@ def ensemble_summary(plan: MonteCarlo, table: pa.Table) -> dict[str, Any]:
             }
             for actor in scenario.actors
         },
-        "bands": {
-            name: {f"p{round(level * 100):02d}": values for level, values in plan.bands.quantiles(name).items()}
-            for name in plan.bands.ranges
-        },
+        "bands": intensity_bands(
+            loaded,
+            {
+                name: {f"p{round(level * 100):02d}": values for level, values in plan.bands.quantiles(name).items()}
+                for name in plan.bands.ranges
+            },
+        ),
     }
     from sim import __version__
 
     summary["version"] = __version__
     summary["outcome"] = ensemble_sentence(summary)
     return summary
+
+
+def intensity_bands(loaded: Any, bands: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The bands, with `intensity` in the units of the scenario's first observed series (simulated counts per
+    step, `observed_<id>`) when it has one, and the fighting intensity (0 to 1) as `fighting_intensity`.
+
+    When that series' periods are the scenario's steps (weekly counts of weekly steps that start on the same
+    days), `intensity.observed` gives the observed count per step (None where there is none), so that a report
+    can draw the data over the bands."""
+    from sim.runs.batch import OBSERVED_BAND_PREFIX
+
+    scenario = loaded.scenario
+    bands = dict(bands)
+    fighting = bands.pop("intensity")
+    bands["fighting_intensity"] = {**fighting, "units": "share of full war (0 to 1)"}
+    observations = list(scenario.observations or {})
+    if observations:
+        first = observations[0]
+        label = scenario.observations[first].label or first
+        bands["intensity"] = {
+            **bands[f"{OBSERVED_BAND_PREFIX}{first}"],
+            "units": f"simulated count per {scenario.time.step}: {label}",
+            "observed": observed_per_step(loaded, first),
+        }
+    else:
+        bands["intensity"] = bands["fighting_intensity"]
+    return bands
+
+
+def observed_per_step(loaded: Any, observation_id: str) -> list[int | None] | None:
+    """The observed count of each step, where the series' periods are the steps (else None)."""
+    from sim.scenario.observations import load_observations, step_dates
+
+    scenario = loaded.scenario
+    series = load_observations(loaded)[observation_id]
+    if series.resolution != "week" or scenario.time.step_days != 7:
+        return None
+    starts = step_dates(scenario.time).tolist()
+    by_date = dict(zip(series.dates.tolist(), series.counts.tolist(), strict=True))
+    if not set(by_date) <= set(starts):
+        return None
+    return [by_date.get(day) for day in starts]
 
 
 def agreements_summary(table: pa.Table, scenario: Scenario, runs: int) -> dict[str, Any]:

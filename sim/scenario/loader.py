@@ -547,9 +547,9 @@ def read_bytes(path: Path) -> bytes:
     return data
 
 
-def read_text(path: Path) -> str:
-    """The text of a scenario file (see `read_bytes`), decoded as UTF-8 without a byte-order mark."""
-    data = read_bytes(path)
+def decode_utf8(data: bytes, file: str, hint: str = "save the file as UTF-8.") -> str:
+    """`data` as UTF-8 text without a byte-order mark; a byte that is not UTF-8 is a `ScenarioError` at its
+    line and column (counted in characters)."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -557,13 +557,18 @@ def read_text(path: Path) -> str:
         line = data.count(b"\n", 0, error.start) + 1
         column = len(data[line_start : error.start].decode("utf-8", errors="replace")) + 1
         raise ScenarioError(
-            str(path),
+            file,
             f"the file is not valid UTF-8 text (byte 0x{data[error.start]:02x})",
             line=line,
             column=column,
-            hint="save the file as UTF-8.",
+            hint=hint,
         ) from None
     return text.removeprefix("\ufeff")
+
+
+def read_text(path: Path) -> str:
+    """The text of a scenario file (see `read_bytes`), decoded as UTF-8 without a byte-order mark."""
+    return decode_utf8(read_bytes(path), str(path))
 
 
 def read_yaml(path: Path) -> tuple[dict[str, Any], dict[FieldPath, Location]]:
@@ -1293,8 +1298,34 @@ def read_observations(
                 f"{problem} (observation id {shown(observation_id)})",
                 f"{ID_FORM}; e.g. ru_incidents, ucdp_deaths.",
             )
+        _check_exposure(scenario, observation_id, locations, file)
         series[observation_id] = _read_observation(scenario, observation_id, locations, file)
     return series
+
+
+def _check_exposure(scenario: Scenario, observation_id: str, locations: dict[FieldPath, Location], file: str) -> None:
+    """An exposure names an actor of the scenario that has that force at the start (the counts are scaled
+    by its force over its force at the start, which must not be 0)."""
+    exposure = scenario.observations[observation_id].model.exposure
+    if exposure is None:
+        return
+    base = ("observations", observation_id, "model", "exposure")
+    if exposure.actor not in scenario.actors:
+        raise _error_at(
+            locations,
+            (*base, "actor"),
+            file,
+            f"unknown actor {shown(exposure.actor)}",
+            f"use one of: {', '.join(shown(actor) for actor in scenario.actors)}.",
+        )
+    if getattr(scenario.actors[exposure.actor].forces, exposure.force, 0.0) <= 0.0:
+        raise _error_at(
+            locations,
+            (*base, "force"),
+            file,
+            f"{shown(exposure.actor)} has no {exposure.force} force at the start, so the counts cannot follow it",
+            f"give the actor forces: {{{exposure.force}: ...}}, or name another actor or force.",
+        )
 
 
 class _DataFile:

@@ -50,6 +50,8 @@ class ObservedSeries:
     scale: float  # expected count per week at full-war intensity
     dispersion: float  # r of the NB2: variance = mean + mean^2 / r
     baseline: float  # expected count per week at zero intensity
+    exposure_actor: str | None = None  # the actor whose acts the series counts (its force scales the counts)
+    exposure_force: Literal["air", "ground"] = "air"
 
     @property
     def periods(self) -> int:
@@ -59,6 +61,11 @@ class ObservedSeries:
     def weeks(self) -> Array:
         """(P,) each period's length in weeks (1 for a weekly series)."""
         return period_weeks(self.dates, self.resolution)
+
+    def activity_spec(self, actor_ids: list[str] | tuple[str, ...]) -> tuple[str, int, str]:
+        """What `sim.runs.batch.ChunkSpec.activity` needs to record this series' activity per step."""
+        actor = actor_ids.index(self.exposure_actor) if self.exposure_actor is not None else -1
+        return self.id, actor, self.exposure_force
 
     def parameters(self, params: Params) -> tuple[Array, Array, Array]:
         """(scale, dispersion, baseline), each (N,), for the runs of `params`."""
@@ -100,6 +107,8 @@ def load_observations(loaded: LoadedScenario) -> dict[str, ObservedSeries]:
             scale=observation.model.scale,
             dispersion=observation.model.dispersion,
             baseline=observation.model.baseline,
+            exposure_actor=observation.model.exposure.actor if observation.model.exposure else None,
+            exposure_force=observation.model.exposure.force if observation.model.exposure else "air",
         )
     return series
 

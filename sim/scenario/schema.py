@@ -357,6 +357,16 @@ class Threat(StrictModel):
     )
 
 
+class Exposure(StrictModel):
+    """The actor whose acts an observed series counts: the expected count scales with its force present over
+    its force at the start (`sim.mechanisms.observation.activity`)."""
+
+    actor: str = Field(min_length=1, description="The actor whose acts the series counts (e.g. russia).")
+    force: Literal["air", "ground"] = Field(
+        "air", description="Which of its forces the counts follow: air (strikes) or ground."
+    )
+
+
 class ObservationModel(StrictModel):
     """How the model's fighting intensity gives the expected count of an observed series, and the spread of
     the counts around it (`sim.mechanisms.observation`)."""
@@ -378,6 +388,11 @@ class ObservationModel(StrictModel):
         "widely; large ones approach a Poisson.",
     )
     baseline: NonNegative = Field(0.0, le=1e6, description="Expected count per week at zero intensity (0 to 1e6).")
+    exposure: Exposure | None = Field(
+        None,
+        description="For a series of one actor's acts (strikes): the counts follow the fighting times that "
+        "actor's force present over its force at the start. Without it they follow the fighting alone.",
+    )
 
 
 class Observation(StrictModel):

@@ -238,3 +238,21 @@ def ppf(spec: Distribution, quantiles: NDArray[np.float64]) -> NDArray[np.float6
         return low + (high - low) * stats.beta.ppf(quantiles, spec.a, spec.b)
     values = np.asarray(spec.values, dtype=np.float64)
     return values[np.minimum((quantiles * len(values)).astype(int), len(values) - 1)]
+
+
+def scipy_law(spec: Distribution) -> tuple[str, tuple[float, ...]] | None:
+    """The scipy.stats name and arguments of the law `sample` draws `spec` from (for a density: calibration's
+    priors, the prior curves of its report); None for `choice`, which has no density."""
+    if spec.dist == "uniform":
+        return "uniform", (spec.low, spec.high - spec.low)
+    if spec.dist == "normal":
+        return "norm", (spec.mean, spec.sd)
+    if spec.dist == "truncnormal":
+        return "truncnorm", ((spec.low - spec.mean) / spec.sd, (spec.high - spec.mean) / spec.sd, spec.mean, spec.sd)
+    if spec.dist == "triangular":
+        return "triang", ((spec.mode - spec.low) / (spec.high - spec.low), spec.low, spec.high - spec.low)
+    if spec.dist == "beta":
+        low = spec.low if spec.low is not None else 0.0
+        high = spec.high if spec.high is not None else 1.0
+        return "beta", (spec.a, spec.b, low, high - low)
+    return None
