@@ -341,3 +341,20 @@ def test_generations_stop_once_the_runs_budget_is_spent(tmp_path: Path) -> None:
     assert sum(runs) == posterior.runs_simulated >= 500
     assert sum(runs[:-1]) < 500  # the last generation was started below the budget
     assert len(runs) < 10
+
+
+def test_scenario_text_reaches_the_calibration_report_escaped(tmp_path: Path) -> None:
+    file = tmp_path / "hostile.yaml"
+    file.write_text(
+        f"extends: {SYRIA.as_posix()}\n"
+        "actors:\n  russia:\n    name: '<img src=x onerror=alert(1)>'\n"
+        f"observations:\n  {SERIES}:\n    label: '<script>alert(2)</script>'\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    arguments = ["calibrate", str(file), "--population", "50", "--generations", "1", "--draws", "100"]
+    result = runner.invoke(cli.app, [*arguments, "--workers", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "<script>alert(2)" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(2)" in html or "\\u003cscript\\u003ealert(2)" in html

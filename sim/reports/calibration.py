@@ -87,7 +87,9 @@ def predictive_figure(predictive: dict[str, Any]) -> go.Figure:
                 font=dict(size=11, color=MUTED),
             )
         )
-    apply_layout(fig, f"{predictive['label']}: observed and simulated", 430, shapes=shapes, annotations=annotations)
+    apply_layout(
+        fig, f"{esc(predictive['label'])}: observed and simulated", 430, shapes=shapes, annotations=annotations
+    )
     fig.update_yaxes(title_text="count per period", rangemode="tozero")
     return fig
 
@@ -110,7 +112,7 @@ def marginals_figure(
     fig = make_subplots(
         rows=rows,
         cols=cols,
-        subplot_titles=[labels.get(path, path) for path in particles],
+        subplot_titles=[esc(labels.get(path, path)) for path in particles],
         vertical_spacing=row_gap(height, rows, gap_px=60, chrome_px=140),
         horizontal_spacing=0.12,
     )
@@ -152,6 +154,13 @@ def marginals_figure(
     return fig
 
 
+def _axis_title(labels: dict[str, str], path: str) -> str:
+    """A field's label for an axis, escaped, on two lines (whose the field is, then what it is) so that a
+    long label is not cut."""
+    owner, _, what = labels.get(path, path).rpartition(": ")
+    return f"{esc(owner)}:<br>{esc(what)}" if owner else esc(what)
+
+
 def pairs_figure(
     labels: dict[str, str], particles: Particles, weights: np.ndarray, pairs: list[dict[str, Any]]
 ) -> go.Figure:
@@ -177,8 +186,8 @@ def pairs_figure(
             row=1,
             col=k + 1,
         )
-        fig.update_xaxes(title_text=labels.get(pair["a"], pair["a"]), row=1, col=k + 1)
-        fig.update_yaxes(title_text=labels.get(pair["b"], pair["b"]), row=1, col=k + 1)
+        fig.update_xaxes(title_text=_axis_title(labels, pair["a"]), row=1, col=k + 1)
+        fig.update_yaxes(title_text=_axis_title(labels, pair["b"]), row=1, col=k + 1)
     apply_layout(fig, "The most correlated pairs of fields in the posterior", 380, legend=False)
     return fig
 
