@@ -592,20 +592,13 @@ def ensemble(
 
         calibrated = None
         if posterior is not None:
-            from sim.runs.calibration import PosteriorFileError, file_sha256, read_posterior
+            from sim.runs.calibration import PosteriorFileError, read_posterior
 
             try:
                 calibrated = read_posterior(posterior, loaded.scenario)
             except PosteriorFileError as error:
                 fail(safe(error))
         plan = plan_monte_carlo(loaded, runs, seed, calibrated)
-        if calibrated is not None:
-            plan.posterior = {
-                "file": posterior.name,
-                "sha256": file_sha256(posterior),
-                "fields": calibrated.paths,
-                "particles": len(calibrated.weights),
-            }
         for note in plan.notes:
             err.print(f"note: {safe(note)}", highlight=False, soft_wrap=True)
         _run_many(
@@ -671,6 +664,9 @@ def calibrate(
                     raise CalibrationError(f"uncertain.{field_path}: {error}") from None
         except CalibrationError as error:
             fail(f"{safe(path)}: cannot calibrate: {safe(error)}.")
+        from sim.scenario.limits import check_runs
+
+        check_runs(draws, "--draws")  # before the calibration, not after it
         settings = Settings(population=population, quantile=quantile, generations=generations, runs=runs, seed=seed)
         least = settings.least_simulations + 2 * draws
         processes = _workers_for(least, workers, len(loaded.scenario.actors))

@@ -3,6 +3,7 @@ posterior's use by `ensemble --posterior`, a simulation-based recovery check, an
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -146,13 +147,12 @@ def test_calibration_recovers_known_parameters_from_data_it_simulated(tmp_path: 
 
 def _posterior_bytes(tmp_path: Path, name: str, workers: int, scheduler: str | None = None) -> bytes:
     loaded = load_scenario(few_fields(tmp_path, RECOVERED))
-    settings = calibration.Settings(population=60, generations=2, seed=11)
+    # batches of 600 runs: three chunks of 250 or fewer (`chunk_size`), so two workers share each batch
+    settings = calibration.Settings(population=60, generations=2, batch_runs=600, seed=11)
     series = calibration.observed_series(loaded)
     steps = calibration.observed_steps(loaded.scenario, series)
     with open_executor(workers, scheduler) as executor:
-        posterior = calibration.abc_smc(
-            loaded.scenario, series, executor, settings, steps=steps
-        )  # chunks of 250 runs: two workers share each batch
+        posterior = calibration.abc_smc(loaded.scenario, series, executor, settings, steps=steps)
     path = tmp_path / f"{name}.parquet"
     calibration.write_posterior(posterior, path, {"seed": "11"})
     return path.read_bytes()
@@ -211,9 +211,8 @@ def test_calibrate_writes_the_posterior_its_summary_and_report(calibrated: Path)
     assert [g["generation"] for g in summary["generations"]] == [0, 1]
     assert summary["method"]["runs_simulated"] >= 2 * 120
     assert summary["seed"] == 2016
-    assert summary["data"][0]["sha256"] == calibration.file_sha256(
-        ROOT / "data" / "syria_2016" / summary["data"][0]["file"]
-    )
+    data_file = ROOT / "data" / "syria_2016" / summary["data"][0]["file"]
+    assert summary["data"][0]["sha256"] == hashlib.sha256(data_file.read_bytes()).hexdigest()
     predictive = summary["predictive"][SERIES]
     bands = predictive["bands"]
     assert bands["dates"][47] == "2016-08-22" and bands["dates"][-1] >= "2016-12-26"
@@ -283,6 +282,20 @@ def _broken(tmp_path: Path, table: pa.Table) -> Path:
         ),
         (lambda tmp: _broken(tmp, pa.table({"weight": [-1.0], "battlefield.kappa": [0.2]})), "weights must be"),
         (lambda tmp: _broken(tmp, pa.table({"weight": [1.0], "battlefield.kappa": [-5.0]})), "refuses"),
+        (lambda tmp: _broken(tmp, pa.table({"weight": [1.0], "battlefield.kappa": ["0.2"]})), "not numbers"),
+        (
+            lambda tmp: _broken(tmp, pa.table({"weight": [1.0], "distance": ["far"], "battlefield.kappa": [0.2]})),
+            "not numbers",
+        ),
+        (lambda tmp: _broken(tmp, pa.table({"weight": [float("nan")], "battlefield.kappa": [0.2]})), "weights must"),
+        (lambda tmp: _broken(tmp, pa.table({"weight": [1e308, 1e308], "battlefield.kappa": [0.2, 0.3]})), "finite sum"),
+        (lambda tmp: _broken(tmp, pa.table({"weight": [1.0, None], "battlefield.kappa": [0.2, 0.3]})), "missing"),
+        (
+            lambda tmp: _broken(
+                tmp, pa.table({"weight": pa.array([], pa.float64()), "battlefield.kappa": pa.array([], pa.float64())})
+            ),
+            "no particles",
+        ),
     ],
 )
 def test_a_bad_posterior_file_is_refused_with_exit_2(tmp_path: Path, make, message: str) -> None:
@@ -358,3 +371,36 @@ def test_scenario_text_reaches_the_calibration_report_escaped(tmp_path: Path) ->
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "<script>alert(2)" not in html and "<img src=x" not in html
     assert "&lt;script&gt;alert(2)" in html or "\\u003cscript\\u003ealert(2)" in html
+
+
+def test_a_counterfactual_that_sets_a_calibrated_field_to_null_keeps_its_own_value(
+    calibrated: Path, tmp_path: Path
+) -> None:
+    file = tmp_path / "fast_return.yaml"
+    file.write_text(
+        f"extends: {SYRIA.as_posix()}\nactors:\n  russia:\n    redeploy_days: 1.0\n"
+        "uncertain:\n  actors.russia.redeploy_days: null\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "ensemble"
+    arguments = ["ensemble", str(file), "--posterior", str(calibrated / "posterior.parquet"), "--runs", "50"]
+    result = runner.invoke(cli.app, [*arguments, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "kept at its values: actors.russia.redeploy_days" in " ".join(result.output.split())
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert "actors.russia.redeploy_days" not in summary["posterior"]["fields"]
+    assert "actors.russia.redeploy_days" not in pq.read_schema(out / "ensemble.parquet").names
+
+
+def test_the_2016_checks_do_not_apply_to_a_series_outside_their_windows() -> None:
+    loaded = load_scenario(SYRIA)
+    series = calibration.observed_series(loaded)[0]
+    late = series.dates >= np.datetime64("2016-05-02")
+    clipped = calibration.ObservedSeries(
+        **{**series.__dict__, "dates": series.dates[late], "counts": series.counts[late]}
+    )
+    bands = {level: np.full(late.sum(), 5.0) for level in calibration.PPC_LEVELS}
+    checks = calibration.band_checks(calibration.Predictive(clipped, clipped.dates, int(late.sum()), bands, 10))
+    assert checks["march_drop"] == {**checks["march_drop"], "applies": False, "model": None, "passes": None}
+    assert checks["median_means"]["before_cessation"] is None
+    json.dumps(checks, allow_nan=False)  # no NaN or infinity reaches summary.json

@@ -71,3 +71,19 @@ def test_run_writes_the_spread_into_the_summary_and_the_report_header(tmp_path: 
     assert f"drawn by seed {summary['seed']}" in sentence
     assert f"a settlement in {spread['settlement']['probability']:.0%}" in sentence
     assert f"after a ceasefire in {spread['ceasefire_collapsed']['probability']:.0%}" in sentence
+
+
+def test_a_spread_that_cannot_come_from_its_process_is_computed_here() -> None:
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    from sim.runs.spread import PendingSpread, seed_spread, start_seed_spread
+    from sim.scenario.loader import load_scenario
+
+    scenario = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "ceasefire_2016_03.yaml").scenario
+    expected = seed_spread(scenario, 3)
+    broken: Future = Future()
+    broken.set_exception(BrokenProcessPool("the child died"))
+    assert PendingSpread(scenario, 3, broken).result() == expected  # computed here instead
+    assert PendingSpread(scenario, 3).result() == expected  # no process was started
+    assert start_seed_spread(scenario, 3).result() == expected  # the forked process gives the same

@@ -52,7 +52,11 @@ CHUNKS_WANTED = 4
 CONTROL_RANGE = (0.0, 1.0, 1000)
 INTENSITY_RANGE = (0.0, 1.0, 1000)
 UTILITY_RANGE = (-2.0, 1.0, 3000)
-COUNT_RANGE = (0.0, 1000.0, 1000)  # simulated counts of an observed series per step: one bin per count
+# Simulated counts of an observed series per step: one bin per count up to 10,000 (a count above goes into the
+# last bin, so a band's quantile above 10,000 reads 10,000: far above the weekly series shipped, whose counts
+# are under 100, and above a month of the UCDP deaths in a week).
+COUNT_RANGE = (0.0, 10_000.0, 10_000)
+COUNT_NOISE_STREAM = 0x0B5  # tags the entropy of the bands' count noise, apart from each run's own stream
 OBSERVED_BAND_PREFIX = "observed_"
 
 
@@ -189,7 +193,11 @@ def simulate_chunk(spec: ChunkSpec, first_run: int, seeds: NDArray[np.int64], in
     draws = np.stack([engine.draw_noise(np.random.default_rng(int(seed)), params) for seed in seeds], axis=1)
     series: dict[str, list[Array]] = {}
     # The count noise of the observed series' bands: its own stream, so the runs' own draws are unchanged.
-    count_rng = np.random.default_rng(np.random.SeedSequence([int(seed) for seed in seeds])) if spec.bands else None
+    count_rng = (
+        np.random.default_rng(np.random.SeedSequence([COUNT_NOISE_STREAM, *(int(seed) for seed in seeds)]))
+        if spec.bands
+        else None
+    )
     activities: dict[str, list[Array]] = {name: [] for name, _, _ in spec.activity}
     seen = None
     for step in range(steps):

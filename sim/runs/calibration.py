@@ -58,6 +58,9 @@ OBSERVATION_PREFIX = "observations."
 BLOCK_WEEKS = 4  # summary statistics: one mean per four weeks (about a month), see `block_summaries`
 PPC_LEVELS = (0.05, 0.25, 0.5, 0.75, 0.95)
 MAX_BATCH_RUNS = 2500
+PREDICTIVE_STREAM = 0x50_50_43  # tags the entropy of the predictive runs' count noise
+MAX_POSTERIOR_BYTES = 50_000_000  # a posterior file: the shipped one is 278 kB
+MAX_POSTERIOR_ROWS = 1_000_000
 
 
 class CalibrationError(Exception):
@@ -219,6 +222,7 @@ class Posterior:
     distances: Array
     generations: list[Generation] = field(default_factory=list)
     runs_simulated: int = 0  # runs the calibration took in all
+    source: dict[str, Any] | None = None  # read from a file: its name and sha256 (`read_posterior`)
 
     def column(self, path: str) -> Array:
         return self.values[:, self.paths.index(path)]
@@ -373,7 +377,8 @@ def posterior_predictive(
     (resampled by weight) or, without one, of the priors; quantile bands per period."""
     from sim.runs.batch import sample_uncertain
 
-    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(3)[2])
+    # A stream of its own: SeedSequence(seed)'s children feed the runs' seeds and the prior samples.
+    rng = np.random.default_rng(np.random.SeedSequence([PREDICTIVE_STREAM, seed]))
     inputs = (
         posterior.resample(draws, rng) if posterior is not None else sample_uncertain(scenario.uncertain, draws, seed)
     )
@@ -391,10 +396,6 @@ def posterior_predictive(
         bands = {level_: np.quantile(counts, level_, axis=0) for level_ in PPC_LEVELS}
         predictive.append(Predictive(item, periods, item.periods, bands, draws))
     return predictive
-
-
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def observed_series(loaded: Any) -> list[ObservedSeries]:
@@ -431,48 +432,65 @@ DROP_RATIO = 0.5  # the March drop: the weeks after the withdrawal below half th
 RISE_RATIO = 2.0  # the rise from late May: June to August above twice the weeks after the withdrawal
 
 
-def window_mean(dates: NDArray[np.datetime64], values: Array, window: tuple[str, str]) -> float:
-    """Mean of `values` over the periods that start inside the window (inclusive)."""
+def window_mean(dates: NDArray[np.datetime64], values: Array, window: tuple[str, str]) -> float | None:
+    """Mean of `values` over the periods that start inside the window (inclusive); None if none does."""
     first, last = np.datetime64(window[0], "D"), np.datetime64(window[1], "D")
     inside = (dates >= first) & (dates <= last)
-    return float(np.mean(values[inside])) if inside.any() else math.nan
+    return float(np.mean(values[inside])) if inside.any() else None
+
+
+def _ratio(top: float | None, bottom: float | None) -> float | None:
+    """top / bottom, None where either is missing or the bottom is 0 (no ratio to judge)."""
+    if top is None or bottom is None or bottom == 0:
+        return None
+    return top / bottom
 
 
 def band_checks(predictive: Predictive) -> dict[str, Any]:
     """The posterior predictive check of one weekly series: 90% coverage, the March drop, the rise from
-    late May; each with the model's band medians and the same figure for the observed counts."""
+    late May; each with the model's band medians and the same figure for the observed counts.
+
+    The two shape checks are the 2016 ones (their windows are the dates of `CHECK_WINDOWS`): for a series
+    that has no period in a window, or a zero to divide by, the check is `None` ("applies": false), never a
+    number made up."""
     n = predictive.observed_periods
     dates, median = predictive.dates[:n], predictive.bands[0.5][:n]
     observed = predictive.series.counts.astype(np.float64)
     model = {name: window_mean(dates, median, window) for name, window in CHECK_WINDOWS.items()}
     data = {name: window_mean(dates, observed, window) for name, window in CHECK_WINDOWS.items()}
 
-    def ratios(means: dict[str, float]) -> tuple[float, float]:
-        drop = means["after_withdrawal"] / means["before_cessation"] if means["before_cessation"] else math.nan
-        rise = means["june_to_august"] / means["after_withdrawal"] if means["after_withdrawal"] else math.inf
-        return drop, rise
+    def rounded(value: float | None, digits: int) -> float | None:
+        return None if value is None else round(value, digits)
 
-    model_drop, model_rise = ratios(model)
-    data_drop, data_rise = ratios(data)
+    def check(rule: str, top: str, bottom: str, passes: Callable[[float], bool]) -> dict[str, Any]:
+        ratio = _ratio(model[top], model[bottom])
+        return {
+            "rule": rule,
+            "applies": ratio is not None,
+            "model": rounded(ratio, 4),
+            "observed": rounded(_ratio(data[top], data[bottom]), 4),
+            "passes": None if ratio is None else bool(passes(ratio)),
+        }
+
     coverage = predictive.coverage_90
     return {
         "coverage_90": round(coverage, 4),
         "coverage_90_passes": bool(coverage >= 0.8),
         "windows": {name: list(window) for name, window in CHECK_WINDOWS.items()},
-        "median_means": {name: round(value, 3) for name, value in model.items()},
-        "observed_means": {name: round(value, 3) for name, value in data.items()},
-        "march_drop": {
-            "rule": f"after_withdrawal / before_cessation < {DROP_RATIO}",
-            "model": round(model_drop, 4),
-            "observed": round(data_drop, 4),
-            "passes": bool(model_drop < DROP_RATIO),
-        },
-        "rise_from_late_may": {
-            "rule": f"june_to_august / after_withdrawal > {RISE_RATIO}",
-            "model": round(model_rise, 4),
-            "observed": round(data_rise, 4),
-            "passes": bool(model_rise > RISE_RATIO),
-        },
+        "median_means": {name: rounded(value, 3) for name, value in model.items()},
+        "observed_means": {name: rounded(value, 3) for name, value in data.items()},
+        "march_drop": check(
+            f"after_withdrawal / before_cessation < {DROP_RATIO}",
+            "after_withdrawal",
+            "before_cessation",
+            lambda ratio: ratio < DROP_RATIO,
+        ),
+        "rise_from_late_may": check(
+            f"june_to_august / after_withdrawal > {RISE_RATIO}",
+            "june_to_august",
+            "after_withdrawal",
+            lambda ratio: ratio > RISE_RATIO,
+        ),
     }
 
 
@@ -530,17 +548,28 @@ class PosteriorFileError(Exception):
     """A posterior file that cannot be used with a scenario."""
 
 
-def read_posterior(path: Path, scenario: Scenario, uncertain_paths: list[str] | None = None) -> Posterior:
-    """A posterior file written by `calibrate`, checked against the scenario: every field column must be a
-    numeric field of the scenario, the weights finite, non-negative and not all 0."""
+def read_posterior(path: Path, scenario: Scenario) -> Posterior:
+    """A posterior file written by `calibrate`, checked against the scenario: at most MAX_POSTERIOR_BYTES and
+    MAX_POSTERIOR_ROWS; every field column numeric (floats or integers) and a numeric field of the scenario
+    holding values the field accepts; the weights finite, non-negative, not all 0, with a finite sum."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     from sim.scenario.params import field_target, params_from_scenario
     from sim.scenario.uncertainty import field_value_problem
 
+    hint = "Hint: give the posterior.parquet that calibrate wrote."
     try:
-        table = pq.read_table(str(path))
+        size = Path(path).stat().st_size
+        if size > MAX_POSTERIOR_BYTES:
+            raise PosteriorFileError(
+                f"{path}: the file has {size:,} bytes, over the {MAX_POSTERIOR_BYTES:,} allowed. {hint}"
+            )
+        rows = pq.ParquetFile(str(path)).metadata.num_rows
+        if rows > MAX_POSTERIOR_ROWS:
+            raise PosteriorFileError(f"{path}: {rows:,} particles, over the {MAX_POSTERIOR_ROWS:,} allowed. {hint}")
+        data = Path(path).read_bytes()
+        table = pq.read_table(pa.BufferReader(data))
     except FileNotFoundError:
         raise PosteriorFileError(
             f"{path}: no such file. Hint: give the posterior.parquet that calibrate wrote."
@@ -566,15 +595,20 @@ def read_posterior(path: Path, scenario: Scenario, uncertain_paths: list[str] | 
                 f"{path}: column '{name}' is not a numeric field of the scenario. Hint: use the posterior of this "
                 "scenario or of the one it extends."
             )
-    try:
-        values = np.column_stack([np.asarray(table.column(name).to_numpy(), dtype=np.float64) for name in paths])
-        weights = np.asarray(table.column("weight").to_numpy(), dtype=np.float64)
-    except (pa.ArrowException, ValueError, TypeError) as error:
-        raise PosteriorFileError(f"{path}: a column is not numeric or has missing values ({error}).") from None
+    for name in [*paths, "weight", *(["distance"] if "distance" in names else [])]:
+        kind = table.schema.field(name).type
+        if not (pa.types.is_floating(kind) or pa.types.is_integer(kind)):
+            raise PosteriorFileError(f"{path}: column '{name}' holds {kind}, not numbers. {hint}")
+        if table.column(name).null_count:
+            raise PosteriorFileError(f"{path}: column '{name}' has missing values. {hint}")
+    values = np.column_stack([np.asarray(table.column(name).to_numpy(), dtype=np.float64) for name in paths])
+    weights = np.asarray(table.column("weight").to_numpy(), dtype=np.float64)
     if values.shape[0] == 0:
         raise PosteriorFileError(f"{path}: the file has no particles.")
-    if not np.all(np.isfinite(weights)) or np.any(weights < 0) or weights.sum() <= 0:
-        raise PosteriorFileError(f"{path}: the weights must be finite, 0 or more, and not all 0.")
+    with np.errstate(over="ignore"):
+        total = float(weights.sum())
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0) or not 0 < total < np.inf:
+        raise PosteriorFileError(f"{path}: the weights must be finite, 0 or more, not all 0, with a finite sum.")
     for j, name in enumerate(paths):
         column = values[:, j]
         bad = ~np.isfinite(column)
@@ -589,7 +623,8 @@ def read_posterior(path: Path, scenario: Scenario, uncertain_paths: list[str] | 
         if "distance" in names
         else np.full(len(weights), np.nan)
     )
-    return Posterior(paths=paths, values=values, weights=weights / weights.sum(), distances=distances)
+    source = {"file": Path(path).name, "sha256": hashlib.sha256(data).hexdigest(), "particles": len(weights)}
+    return Posterior(paths=paths, values=values, weights=weights / total, distances=distances, source=source)
 
 
 # ---------------------------------------------------------------------------- the summary

@@ -98,16 +98,26 @@ def plan_monte_carlo(loaded: Any, runs: int, seed: int | None = None, posterior:
     seed = scenario.seed if seed is None else seed
     inputs = sample_uncertain(scenario.uncertain, runs, seed)
     notes: list[str] = []
+    calibrated: list[str] = []
     if posterior is not None:
+        # Only the fields the scenario still leaves uncertain: a counterfactual that sets one to null keeps its
+        # own value, as it would without a posterior.
+        calibrated = [path for path in posterior.paths if path in scenario.uncertain]
+        ignored = [path for path in posterior.paths if path not in scenario.uncertain]
         # Its own stream (the last child of the seed's), so the prior draws of the other fields are unchanged.
         stream = np.random.SeedSequence(seed).spawn(2 + len(scenario.uncertain))[-1]
-        inputs.update(posterior.resample(runs, np.random.default_rng(stream)))
+        drawn = posterior.resample(runs, np.random.default_rng(stream))
+        inputs.update({path: drawn[path] for path in calibrated})
+        if ignored:
+            notes.append(
+                f"in the posterior but not uncertain in this scenario, kept at its values: {', '.join(ignored)}"
+            )
         prior_only = [path for path in scenario.uncertain if path not in posterior.paths]
         if prior_only:
             notes.append(f"not in the posterior, drawn from the priors: {', '.join(prior_only)}")
     file = str(loaded.path)
     for path, spec in scenario.uncertain.items():
-        if posterior is not None and path in posterior.paths:
+        if path in calibrated:
             continue
         for end in support_ends(spec, inputs[path]):
             problem = field_value_problem(scenario, path, end)
@@ -122,12 +132,16 @@ def plan_monte_carlo(loaded: Any, runs: int, seed: int | None = None, posterior:
                     hint="narrow the distribution, or use truncnormal with low and high inside the field's range.",
                 )
     batch = Batch(scenario=scenario, seeds=run_seeds(seed, runs), inputs=inputs)
-    if posterior is None:
-        notes += overridden_values(scenario)
-    return MonteCarlo(loaded=loaded, runs=runs, seed=seed, batch=batch, bands=Bands(scenario), notes=notes)
+    notes += overridden_values(scenario, skip=calibrated)
+    source = None
+    if posterior is not None:
+        source = {**(posterior.source or {}), "fields": calibrated}
+    return MonteCarlo(
+        loaded=loaded, runs=runs, seed=seed, batch=batch, bands=Bands(scenario), notes=notes, posterior=source
+    )
 
 
-def overridden_values(scenario: Scenario) -> list[str]:
+def overridden_values(scenario: Scenario, skip: list[str] | None = None) -> list[str]:
     """Fields whose value in the file lies outside their uncertain: distribution's range.
 
     The ensemble samples such a field and never uses the file's value: usually a counterfactual
@@ -136,7 +150,7 @@ def overridden_values(scenario: Scenario) -> list[str]:
     params = params_from_scenario(scenario)
     notes = []
     for path, spec in scenario.uncertain.items():
-        if spec.dist == "normal":
+        if spec.dist == "normal" or path in (skip or []):  # a calibrated field is drawn from its posterior
             continue
         low, high = support_ends(spec, np.zeros(1))
         array, index = field_target(params, path)

@@ -49,19 +49,46 @@ def seed_spread(scenario: Scenario, seed: int, runs: int = SPREAD_RUNS) -> dict[
     return result
 
 
-def start_seed_spread(scenario: Any, seed: int) -> Any:
-    """Start `sim.runs.spread.seed_spread(scenario, seed)` in a forked process and return its `Future`, so that
-    the run's report does not wait for it: the other seeds run on the second core while this process loads the
-    Mesa model and runs the one path (about half a second saved of the 3 s budget of `run`). Where fork is
-    not available the spread is computed here, at once."""
-    import multiprocessing
-    from concurrent.futures import Future, ProcessPoolExecutor
+SPREAD_WAIT_SECONDS = 60.0  # a forked spread that takes longer is given up and computed here instead
 
-    if "fork" not in multiprocessing.get_all_start_methods():
-        done: Future = Future()
-        done.set_result(seed_spread(scenario, seed))
-        return done
-    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
-    future = pool.submit(seed_spread, scenario, seed)
-    pool.shutdown(wait=False)  # the pool ends once the spread is done
-    return future
+
+class PendingSpread:
+    """A seed spread under way: `result()` gives it, from the forked process, or computed here if there was
+    none, it failed, or it did not finish within SPREAD_WAIT_SECONDS."""
+
+    def __init__(self, scenario: Scenario, seed: int, future: Any = None) -> None:
+        self.scenario, self.seed, self.future = scenario, seed, future
+
+    def result(self) -> dict[str, Any]:
+        if self.future is not None:
+            from concurrent.futures import TimeoutError as FutureTimeout
+            from concurrent.futures.process import BrokenProcessPool
+
+            try:
+                return self.future.result(timeout=SPREAD_WAIT_SECONDS)
+            except (BrokenProcessPool, FutureTimeout, OSError):
+                self.future.cancel()
+        return seed_spread(self.scenario, self.seed)
+
+
+def start_seed_spread(scenario: Scenario, seed: int) -> PendingSpread:
+    """Start `seed_spread(scenario, seed)` in a forked process, so that the run's report does not wait for it:
+    the other seeds run on the second core while this process loads the Mesa model and runs the one path
+    (about half a second of the 3 s budget of `run`). Forking is safe only on Linux and from a process with a
+    single thread (a forked copy of a multi-threaded process, or macOS's system libraries, can hang); anywhere
+    else, or if the fork fails, the spread is computed when `result()` asks for it."""
+    import multiprocessing
+    import sys
+    import threading
+
+    if sys.platform != "linux" or threading.active_count() != 1:
+        return PendingSpread(scenario, seed)
+    try:
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+        future = pool.submit(seed_spread, scenario, seed)
+        pool.shutdown(wait=False)  # the pool ends once the spread is done
+    except OSError:
+        return PendingSpread(scenario, seed)
+    return PendingSpread(scenario, seed, future)
