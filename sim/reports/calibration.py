@@ -12,7 +12,7 @@ from plotly.subplots import make_subplots
 from scipy import stats
 
 from sim.reports.figures import BAND_50, MEDIAN, MUTED, apply_layout, esc, rgba, row_gap
-from sim.reports.page import Section, many_runs_header, render_page
+from sim.reports.page import Section, many_runs_header, render_page, table_html
 from sim.scenario.schema import Scenario
 from sim.scenario.uncertainty import scipy_law
 
@@ -223,9 +223,8 @@ def generations_figure(generations: list[dict[str, Any]]) -> go.Figure:
 
 
 def _table(head: list[str], rows: list[list[str]]) -> str:
-    header = "".join(f"<th>{esc(h)}</th>" for h in head)
-    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
-    return f'<div class="table-wrap"><table><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table></div>'
+    """`table_html` of rows given as their cells' inner HTML."""
+    return table_html(head, [[f"<td>{cell}</td>" for cell in row] for row in rows])
 
 
 def _number(value: float) -> str:

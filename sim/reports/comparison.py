@@ -35,6 +35,7 @@ from sim.reports.figures import (
     row_gap,
 )
 from sim.reports.overlap import distinguish_identical, identical_note
+from sim.reports.page import table_html
 from sim.reports.run import Section, marks_key, render_page, run_marks, when
 from sim.runs.comparison import TINY, Comparison, comparison_data, moved_issues
 from sim.scenario.params import params_from_scenario
@@ -68,12 +69,6 @@ def _names(comparison: Comparison) -> dict[str, str]:
     return names
 
 
-def _table(head: list[str], rows: list[list[str]]) -> str:
-    cells = "".join(f"<th>{esc(h)}</th>" for h in head)
-    body = "".join(f"<tr>{''.join(row)}</tr>" for row in rows)
-    return f'<div class="table-wrap"><table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table></div>'
-
-
 def _pair_cells(pair: dict[str, Any]) -> list[str]:
     return [
         f'<td class="num">{_cell(pair["a"])}</td>',
@@ -94,7 +89,7 @@ def outcome_table(data: dict[str, Any]) -> str:
         ("week the ceasefire collapsed", data["ceasefire"]["collapsed_step"]),
         ("territory held by the government side at the end", data["control"]),
     ]
-    return _table(
+    return table_html(
         ["quantity", "A", "B", "B - A"], [[f"<td>{esc(label)}</td>", *_pair_cells(pair)] for label, pair in rows]
     )
 
@@ -111,7 +106,7 @@ def actors_table(comparison: Comparison, data: dict[str, Any]) -> str:
         ]
         for actor, values in data["actors"].items()
     ]
-    return _table(["actor", "value of the deal: A", "B", "B - A", "alternative at the end: A", "B", "B - A"], rows)
+    return table_html(["actor", "value of the deal: A", "B", "B - A", "alternative at the end: A", "B", "B - A"], rows)
 
 
 def leverage_table(comparison: Comparison, data: dict[str, Any]) -> str:
@@ -132,7 +127,7 @@ def leverage_table(comparison: Comparison, data: dict[str, Any]) -> str:
         for _, i, j, kind, value in rows
     ]
     header = ["who over whom", "kind", "A", "B", "B - A"]
-    return _table(header, cells) if cells else "<p>No leverage in either scenario.</p>"
+    return table_html(header, cells) if cells else "<p>No leverage in either scenario.</p>"
 
 
 def comparison_header(comparison: Comparison, outcome: str = "") -> str:

@@ -452,6 +452,14 @@ def many_runs_header(
     )
 
 
+def table_html(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A scrollable table: `head` as text (escaped here), each row as its cells' HTML, `<td>` included (already
+    safe: escape any scenario text in them with `esc`)."""
+    cells = "".join(f"<th>{esc(h)}</th>" for h in head)
+    body = "".join(f"<tr>{''.join(row)}</tr>" for row in rows)
+    return f'<div class="table-wrap"><table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table></div>'
+
+
 def uncertain_table(summary: dict[str, Any]) -> str:
     if not summary["uncertain"]:
         return "<p>The scenario has no <code>uncertain:</code> block: runs differ only in their random draws.</p>"

@@ -49,6 +49,7 @@ from sim.mechanisms.observation import (
 from sim.runs.batch import Batch, execute, run_seeds
 from sim.runs.labels import field_labels
 from sim.scenario.observations import ObservedSeries, load_observations, step_dates
+from sim.scenario.params import Params, params_from_scenario, set_field
 from sim.scenario.schema import Distribution, Scenario
 from sim.scenario.uncertainty import scipy_law
 
@@ -146,8 +147,8 @@ class CountSimulator:
         self.runs_done += len(seeds)
         return {name: np.concatenate(values, axis=0) for name, values in parts.items()}
 
-    def expected(self, activity: dict[str, Array], inputs: dict[str, Array], runs: int) -> list[Array]:
-        """Per series, (N, P) expected counts of its observed periods."""
+    def expected(self, activity: dict[str, Array], params: Params) -> list[Array]:
+        """Per series, (N, P) expected counts of its observed periods (`params`: `observation_params`)."""
         dates = step_dates(self.scenario.time)
         means = []
         for item in self.series:
@@ -155,7 +156,7 @@ class CountSimulator:
             level = aggregate(
                 dates[: values.shape[1]], values, item.dates, item.resolution, self.scenario.time.step_days
             )
-            scale, _, baseline = observation_parameters(item, inputs, runs)
+            scale, _, baseline = item.parameters(params)
             means.append(expected_counts(level, scale, baseline, item.weeks))
         return means
 
@@ -169,22 +170,22 @@ class CountSimulator:
         seeds = run_seeds(entropy, batch_size)
         activity = self.activity(seeds, inputs)
         rng = np.random.default_rng(np.random.SeedSequence(entropy).spawn(2)[1])
+        params = observation_params(self.scenario, inputs, batch_size)
         counts = []
-        for item, mean in zip(self.series, self.expected(activity, inputs, batch_size), strict=True):
-            _, dispersion, _ = observation_parameters(item, inputs, batch_size)
+        for item, mean in zip(self.series, self.expected(activity, params), strict=True):
+            _, dispersion, _ = item.parameters(params)
             counts.append(sample_counts(rng, mean, dispersion))
         return np.concatenate(counts, axis=1)
 
 
-def observation_parameters(item: ObservedSeries, inputs: dict[str, Array], runs: int) -> tuple[Array, Array, Array]:
-    """(scale, dispersion, baseline), each (N,): the sampled values where `uncertain:` varies them, else the
-    scenario's."""
-
-    def value(name: str, default: float) -> Array:
-        sampled = inputs.get(f"{OBSERVATION_PREFIX}{item.id}.model.{name}")
-        return np.asarray(sampled, dtype=np.float64) if sampled is not None else np.full(runs, default)
-
-    return value("scale", item.scale), value("dispersion", item.dispersion), value("baseline", item.baseline)
+def observation_params(scenario: Scenario, inputs: dict[str, Array], runs: int) -> Params:
+    """The parameters of `runs` runs with the observation model's fields of `inputs` set (`set_field`), so that
+    `ObservedSeries.parameters` reads each run's scale, dispersion and baseline, as the engine's chunks do."""
+    params = params_from_scenario(scenario, runs)
+    for path, values in inputs.items():
+        if path.startswith(OBSERVATION_PREFIX):
+            set_field(params, path, values)
+    return params
 
 
 def summaries(counts: Array, lengths: list[int]) -> Array:
@@ -386,11 +387,12 @@ def posterior_predictive(
     activity = simulator.activity(run_seeds(seed, draws), inputs)
     dates = step_dates(scenario.time)
     end = dates[-1] + np.timedelta64(scenario.time.step_days, "D")
+    params = observation_params(scenario, inputs, draws)
     predictive = []
     for item in series:
         periods = forecast_periods(item, end)
         level = aggregate(dates, activity[item.id], periods, item.resolution, scenario.time.step_days)
-        scale, dispersion, baseline = observation_parameters(item, inputs, draws)
+        scale, dispersion, baseline = item.parameters(params)
         mean = expected_counts(level, scale, baseline, period_weeks(periods, item.resolution))
         counts = sample_counts(rng, np.nan_to_num(mean), dispersion).astype(np.float64)
         bands = {level_: np.quantile(counts, level_, axis=0) for level_ in PPC_LEVELS}
