@@ -285,22 +285,56 @@ def test_restraint_of_a_patron_with_no_strength_is_zero() -> None:
 
 
 def test_fighting_intensity_on_hand_values() -> None:
-    in_force = np.array([False, False, True, True, True])
-    f0 = np.array([0.1, 0.3, 0.1, 0.3, 0.0])
-    excluded = np.array([0.5, 0.0, 0.0, 0.5, 1.0])
-    got = agreements.fighting_intensity(in_force, f0, excluded)
-    np.testing.assert_allclose(got, [1.0, 1.0, 0.1, 0.65, 1.0], rtol=0, atol=1e-15)
+    in_force = np.array([False, False, True, True, True, True, True])
+    f0 = np.array([0.1, 0.3, 0.1, 0.3, 0.0, 0.2, 0.2])
+    excluded = np.array([0.5, 0.0, 0.0, 0.5, 1.0, 0.5, 0.0])
+    pressure = np.array([0.9, 0.0, 0.0, 0.0, 0.0, 0.2, 1.0])
+    got = agreements.fighting_intensity(in_force, f0, excluded, pressure)
+    # 0.2 + 0.8 (0.5 + 0.5 * 0.2) = 0.68; a ceasefire certain to fall is fought in full.
+    np.testing.assert_allclose(got, [1.0, 1.0, 0.1, 0.65, 1.0, 0.68, 1.0], rtol=0, atol=1e-15)
+
+
+def test_fighting_intensity_reads_each_runs_own_column_shapes() -> None:
+    """The battlefield's values come as (N, 1) columns or (N,) vectors; both give the same (N,) result."""
+    in_force = np.array([True, True])
+    flat = agreements.fighting_intensity(in_force, np.array([0.1, 0.2]), np.array([0.0, 0.5]), np.array([0.5, 0.0]))
+    column = agreements.fighting_intensity(
+        in_force, np.array([[0.1], [0.2]]), np.array([[0.0], [0.5]]), np.array([0.5, 0.0])
+    )
+    np.testing.assert_allclose(flat, [0.55, 0.6], atol=1e-15)
+    np.testing.assert_array_equal(flat, column)
 
 
 @settings(max_examples=200, deadline=None)
-@given(f0=unit, low=unit, high=unit)
-def test_fighting_intensity_is_one_at_war_and_rises_with_the_excluded_share(f0: float, low: float, high: float) -> None:
+@given(f0=unit, low=unit, high=unit, pressure=unit)
+def test_fighting_intensity_is_one_at_war_and_rises_with_the_excluded_share(
+    f0: float, low: float, high: float, pressure: float
+) -> None:
     low, high = min(low, high), max(low, high)
-    f = agreements.fighting_intensity(np.array([False, True, True]), np.full(3, f0), np.array([low, low, high]))
+    f = agreements.fighting_intensity(
+        np.array([False, True, True]), np.full(3, f0), np.array([low, low, high]), np.full(3, pressure)
+    )
     assert f[0] == 1.0
-    assert f[1] == pytest.approx(f0 + (1.0 - f0) * low, abs=1e-15)
+    assert f[1] == pytest.approx(f0 + (1.0 - f0) * (low + (1.0 - low) * pressure), abs=1e-14)
     assert f0 - 1e-15 <= f[1] <= f[2] <= 1.0 + 1e-15
-    if (1.0 - f0) * (high - low) > 1e-12:  # a difference that survives rounding
+    if (1.0 - f0) * (high - low) * (1.0 - pressure) > 1e-12:  # a difference that survives rounding
+        assert f[2] > f[1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(f0=unit, excluded=unit, low=unit, high=unit)
+def test_violations_raise_the_fighting_from_the_ceasefires_floor_to_full_war(
+    f0: float, excluded: float, low: float, high: float
+) -> None:
+    """No pressure gives the old floor f_0 + (1 - f_0) e; more pressure never lowers the fighting; a
+    ceasefire certain to fall (P = 1) is fought as a war."""
+    low, high = min(low, high), max(low, high)
+    pressure = np.array([0.0, low, high, 1.0])
+    f = agreements.fighting_intensity(np.full(4, True), np.full(4, f0), np.full(4, excluded), pressure)
+    assert f[0] == pytest.approx(f0 + (1.0 - f0) * excluded, abs=1e-15)
+    assert f[0] - 1e-15 <= f[1] <= f[2] + 1e-15 <= f[3] + 2e-15
+    assert f[3] == pytest.approx(1.0, abs=1e-15)
+    if (1.0 - f0) * (1.0 - excluded) * (high - low) > 1e-12:
         assert f[2] > f[1]
 
 
@@ -380,14 +414,18 @@ def test_the_scenarios_spoiler_gains_by_breaking_and_nobody_else_does() -> None:
 
 def test_excluded_fighting_raises_the_collapse_probability_and_the_intensity_in_the_engine() -> None:
     """Same scenario, e = 0 and e = 0.5, no collapse drawn: every step, P and f are higher with e = 0.5,
-    and each is its closed form (P = q of the only spoiler; f = 0.1 + 0.9 e)."""
+    and each is its closed form: P_t = q of the only spoiler; f_t = 0.1 + 0.9 (e + (1 - e) P_{t-1}), the
+    violations of step t being the pressure of the step before (none at the first step)."""
     runs = {e: engine_steps(spoiler_scenario(steps=20, excluded=e)) for e in (0.0, 0.5)}
     for e, (params, steps) in runs.items():
+        before = 0.0
         for step in steps:
             assert step.ceasefire_before
-            assert float(step.seen.intensity[0]) == pytest.approx(0.1 + 0.9 * e, abs=1e-15)
+            assert float(step.seen.intensity[0]) == pytest.approx(0.1 + 0.9 * (e + (1.0 - e) * before), abs=1e-15)
             p = float(step.outcome["collapse_probability"][0])
             assert p == pytest.approx(spoiler_q(params, step, "hardliners"), rel=1e-12)
+            assert p > 0.0
+            before = p
     for without, with_excluded in zip(runs[0.0][1], runs[0.5][1], strict=True):
         assert with_excluded.outcome["collapse_probability"][0] > without.outcome["collapse_probability"][0]
         assert with_excluded.seen.intensity[0] > without.seen.intensity[0]
@@ -408,8 +446,10 @@ def test_excluded_fighting_raises_the_collapse_probability_and_intensity_in_the_
     low, high = series[0.0][held], series[0.5][held]
     assert np.all(high["collapse_probability"].to_numpy() > low["collapse_probability"].to_numpy())
     assert np.all(low["collapse_probability"].to_numpy() > 0.0)
-    np.testing.assert_allclose(low["intensity"], 0.1, atol=1e-15)
-    np.testing.assert_allclose(high["intensity"], 0.55, atol=1e-15)
+    # The violations of each step held from the step before are that step's collapse probability.
+    for e, table in ((0.0, low), (0.5, high)):
+        pressure = series[e]["collapse_probability"].shift(1, fill_value=0.0)[held]
+        np.testing.assert_allclose(table["intensity"], 0.1 + 0.9 * (e + (1.0 - e) * pressure), atol=1e-15)
 
 
 def test_a_patron_that_keeps_the_agreement_holds_its_client_back_by_its_share(tmp_path: Path) -> None:
@@ -520,7 +560,11 @@ def test_the_collapse_of_a_ceasefire_without_a_settlement_does_not_restart_the_c
     assert not any(step.outcome["new_deal"][0] for step in steps)
     conceded = np.array([step.conceded_after for step in steps])
     assert np.all(np.diff(conceded, axis=0) > 0.0)
-    assert [float(step.seen.intensity[0]) for step in steps] == [0.1] * 4 + [1.0] * 4
+    pressure = [0.0] + [float(step.outcome["collapse_probability"][0]) for step in steps[:3]]
+    assert [float(step.seen.intensity[0]) for step in steps[:4]] == pytest.approx(
+        [0.1 + 0.9 * p for p in pressure], abs=1e-15
+    )
+    assert [float(step.seen.intensity[0]) for step in steps[4:]] == [1.0] * 4
 
 
 def test_a_settlement_signed_under_a_ceasefire_is_not_broken_on_its_own_step() -> None:

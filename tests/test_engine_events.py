@@ -199,21 +199,40 @@ def test_a_different_redeploy_days_in_the_event_gives_a_different_arrival() -> N
     assert (arrival(1), arrival(30), arrival(60)) == (2, 6, 10)
 
 
-@pytest.mark.parametrize("redeploy_days", [7, 90])
-def test_return_forces_brings_back_its_fraction_of_withdrawn_air_at_once_on_its_step(redeploy_days: float) -> None:
+def test_return_forces_brings_back_its_fraction_of_withdrawn_air_at_once_on_its_step() -> None:
     events = {
-        "pull_out": {"at": 1, "actor": "russia", "action": "withdraw_air", "redeploy_days": redeploy_days},
+        "pull_out": {"at": 1, "actor": "russia", "action": "withdraw_air", "redeploy_days": 90},
         "bring_back": {"at": 3, "actor": "russia", "action": "return_forces", "fraction": 0.5},
     }
-    trace = run_engine(document(regime_russia_rebels(), events))  # at war: no collapse starts a countdown
+    trace = run_engine(document(regime_russia_rebels(), events, steps=16))
 
-    # Step 3 with weekly steps: the aircraft are present on step 3 itself, whatever the redeploy lag.
-    assert trace.of("air_present", "russia") == [2.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0]
-    assert trace.of("air_withdrawn", "russia") == [0.0, 2.0, 2.0, 1.0, 1.0, 1.0, 1.0, 1.0]
-    assert trace.fought("government_strength") == [5.0, 3.0, 3.0, 4.0, 4.0, 4.0, 4.0, 4.0]
-    # Withdrawn at war, the rest never comes back by itself: only a collapse starts a countdown.
-    assert trace.of("return_in", "russia") == [-1] * 8
-    assert trace.of("air_present", "rebels") == [1.0] * 8
+    # Step 3 with weekly steps: half the aircraft are present on step 3 itself, long before their lag ends.
+    assert trace.of("air_present", "russia")[:4] == [2.0, 0.0, 0.0, 1.0]
+    assert trace.of("air_withdrawn", "russia")[:4] == [0.0, 2.0, 2.0, 1.0]
+    assert trace.fought("government_strength")[:4] == [5.0, 3.0, 3.0, 4.0]
+    # Withdrawn at war, the rest starts back at once and arrives ceil(90 / 7) = 13 steps after step 1.
+    assert trace.of("air_present", "russia")[4:] == [1.0] * 10 + [2.0] * 2
+    assert trace.of("air_present", "rebels") == [1.0] * 16
+
+
+@pytest.mark.parametrize(("redeploy_days", "arrival"), [(0, 2), (1, 3), (7, 3), (8, 4), (30, 7)])
+def test_air_withdrawn_by_an_event_while_the_war_is_on_returns_after_its_lag(
+    redeploy_days: float, arrival: int
+) -> None:
+    """Without a ceasefire there is no collapse to wait for: the countdown starts on the withdrawal's own step,
+    as it does on the step of a scripted spoiling (above), and the aircraft are back ceil(days / 7) steps later."""
+    events = {"pull_out": {"at": 2, "actor": "russia", "action": "withdraw_air", "redeploy_days": redeploy_days}}
+    trace = run_engine(document(regime_russia_rebels(), events, steps=9))
+    assert trace.of("air_present", "russia") == [2.0, 2.0] + [0.0] * (arrival - 2) + [2.0] * (9 - arrival)
+    assert trace.of("return_in", "russia") == [arrival - 1 - t if 2 <= t < arrival else -1 for t in range(9)]
+
+
+def test_air_withdrawn_under_a_ceasefire_that_holds_stays_out() -> None:
+    events = {"pull_out": {"at": 2, "actor": "russia", "action": "withdraw_air", "redeploy_days": 1}}
+    trace = run_engine(document(regime_russia_rebels(), events, steps=9, ceasefire=True))
+    assert trace.of("ceasefire") == [True] * 9
+    assert trace.of("air_present", "russia") == [2.0, 2.0] + [0.0] * 7
+    assert trace.of("return_in", "russia") == [-1] * 9
 
 
 # ---------------------------------------------------------------------------------------------
@@ -306,8 +325,8 @@ def test_spoil_without_a_ceasefire_changes_nothing() -> None:
     trace = run_engine(document(regime_russia_rebels(), events, steps=5))
     assert trace.of("ceasefire") == [False] * 5
     assert trace.of("collapsed_step") == [-1] * 5
-    assert trace.of("return_in", "russia") == [-1] * 5
-    assert trace.of("air_present", "russia") == [0.0] * 5
+    # The aircraft withdrawn at war (step 0) are back after the actor's lag (1 day: 1 step), spoiling or not.
+    assert trace.of("air_present", "russia") == [0.0, 2.0, 2.0, 2.0, 2.0]
 
 
 def test_spoil_after_a_deal_is_a_no_op() -> None:
@@ -551,4 +570,5 @@ def test_apply_events_returns_the_labels_of_the_steps_events_only_and_fires_noth
     }
     trace = run_engine(document(regime_russia_rebels(), events))
     assert trace.fired == [[], [], ["Russia surges"], [], [], ["pull out"], [], []]
-    assert trace.of("air_present", "russia") == [2.0, 2.0, 3.0, 3.0, 3.0, 1.5, 1.5, 1.5]
+    # Withdrawn at war at step 5, the aircraft are back after the actor's lag (1 day: 1 step).
+    assert trace.of("air_present", "russia") == [2.0, 2.0, 3.0, 3.0, 3.0, 1.5, 3.0, 3.0]

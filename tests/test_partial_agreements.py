@@ -811,7 +811,11 @@ def partial_scenarios(draw: st.DrawFn) -> Doc:
 def check_invariants(params: Params, state: engine.State) -> None:
     """What must hold whatever happened: the outcome is the terms in force on their issues and the status
     quo elsewhere, an agreement in force has what it includes in force with it, nothing falls before it
-    was signed, and the fighting is stopped exactly when an agreement that stops it is in force."""
+    was signed, and the fighting is stopped exactly when an agreement that stops it is in force; the
+    pressure on a ceasefire is a probability, and none is left once the fighting is on."""
+    pressure = float(state.breach_pressure[0])
+    assert 0.0 <= pressure <= 1.0
+    assert state.ceasefire[0] or pressure == 0.0
     agreements = params.agreements
     in_force = state.in_force[0]
     agreed = engine.agreed_outcome(params, state)[0]
@@ -845,7 +849,9 @@ def check_offers(params: Params, state: engine.State, seen: engine.Assessment) -
         else:
             issues = agreements.issues[g]
             np.testing.assert_array_equal(seen.proposal[0, issues], state.terms[0, g, issues])
-    expected = CEASEFIRE_INTENSITY if state.ceasefire[0] else 1.0
+    # Under a ceasefire the parties' violations add the pressure on it of the step before (nothing is excluded).
+    violations = (1.0 - CEASEFIRE_INTENSITY) * float(state.breach_pressure[0])
+    expected = CEASEFIRE_INTENSITY + violations if state.ceasefire[0] else 1.0
     assert float(seen.intensity[0]) == pytest.approx(expected, abs=1e-15)
 
 

@@ -104,9 +104,26 @@ def breaker(uniform: Array, probabilities: Array) -> NDArray[np.int64]:
     return np.where(uniform < falls, who, -1).astype(np.int64)
 
 
-def fighting_intensity(in_force: NDArray[np.bool_], ceasefire_intensity: Array, excluded_fighting: Array) -> Array:
-    """f = 1 at war; under a ceasefire f = f_0 + (1 - f_0) e: the residual fighting of the parties (f_0)
-    and the fighting of the groups the ceasefire excludes (share e of full war), as real conflict data
-    would count them."""
-    under_ceasefire = ceasefire_intensity + (1.0 - ceasefire_intensity) * excluded_fighting
-    return np.where(in_force, under_ceasefire, 1.0)
+def fighting_intensity(
+    in_force: NDArray[np.bool_], ceasefire_intensity: Array, excluded_fighting: Array, breach_pressure: Array
+) -> Array:
+    """f = 1 at war; under a ceasefire f = f_0 + (1 - f_0) (e + (1 - e) v).
+
+    f_0 is the parties' residual fighting, e the share of full war the groups the ceasefire excludes keep
+    up, and v the violations of the parties it binds: the share of the war they are not fighting on which
+    they fight anyway, v = P_{t-1} = 1 - prod_i (1 - q_i), the probability, after restraint, that some
+    party broke the ceasefire at the step before (`breaker`). Ceasefires are violated without collapsing
+    (Fortna 2004, *Peace Time*, studies which survive their violations). That the parties' violations grow
+    with their temptation to break it, and equal P, is this model's assumption (no new parameter; stated
+    in `docs/ODD.md`): a ceasefire certain to fall is fought in full, one that no party is tempted to break
+    only at f_0 + (1 - f_0) e, as before. P is per step, as the q_i are.
+
+    Args:
+        in_force: (N,) some agreement that stops the fighting is in force.
+        ceasefire_intensity: (N,) or (N, 1) f_0 in [0, 1].
+        excluded_fighting: (N,) or (N, 1) e in [0, 1].
+        breach_pressure: (N,) v in [0, 1].
+    """
+    f0, e = np.ravel(ceasefire_intensity), np.ravel(excluded_fighting)
+    outside_the_parties = e + (1.0 - e) * np.clip(breach_pressure, 0.0, 1.0)
+    return np.where(in_force, f0 + (1.0 - f0) * outside_the_parties, 1.0)

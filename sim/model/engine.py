@@ -90,6 +90,7 @@ class State:
     held_steps: NDArray[np.int64]  # (N,) steps ended with the fighting stopped
     ceasefire_signed_step: NDArray[np.int64]  # (N,) first step the fighting was stopped, -1 if never
     broken_by: NDArray[np.int64]  # (N,) actor who first restarted the fighting, -1 if none
+    breach_pressure: Array  # (N,) P at the last step: the chance the fighting restarted then (0 if not stopped)
     threat_status: NDArray[np.int64]  # (N, T) THREAT_PENDING, _LAPSED, _CARRIED_OUT or _BLUFF_CALLED
     threat_resolved_step: NDArray[np.int64]  # (N, T) step the status last changed, -1 while pending
     threat_carried_step: NDArray[np.int64]  # (N, T) step each threat was carried out, -1 if never
@@ -225,6 +226,7 @@ def initial_state(params: Params) -> State:
         held_steps=np.zeros(n, dtype=np.int64),
         ceasefire_signed_step=np.full(n, -1, dtype=np.int64),
         broken_by=np.full(n, -1, dtype=np.int64),
+        breach_pressure=np.zeros(n),
         threat_status=np.full((n, params.threats.count), THREAT_PENDING, dtype=np.int64),
         threat_resolved_step=np.full((n, params.threats.count), -1, dtype=np.int64),
         threat_carried_step=np.full((n, params.threats.count), -1, dtype=np.int64),
@@ -318,6 +320,8 @@ def apply_events(params: Params, state: State, step: int) -> list[str]:
             state.options[:, i, event.option] = event.action == "enable_option"
     _note_ceasefire_signed(state, step)
     if fired:
+        # Air withdrawn by an event while the war is on starts back at once, as after a scripted spoiling.
+        _start_returns(params, state)
         # Events act at the start of their step, before the battlefield moves: an embargo enforced or
         # lifted, or a ceasefire started or broken, changes the arms that reach the front this step.
         state.embargo = _embargo(state)
@@ -333,10 +337,23 @@ def _collapse(
     fallen = _fall(params, state, breaking[:, None] & state.stops_fighting[None, :], who, step)
     state.collapsed_step = np.where(breaking & (state.collapsed_step < 0), step, state.collapsed_step)
     state.broken_by = np.where(breaking & (state.broken_by < 0), who, state.broken_by)
+    state.breach_pressure = np.where(breaking, 0.0, state.breach_pressure)
     lag = decisions.redeploy_steps(state.withdrawn_redeploy_days, params.step_days)
     starting = breaking[:, None] & (state.air_withdrawn > 0) & (state.return_in < 0)
     state.return_in = np.where(starting, lag, state.return_in)
     return fallen
+
+
+def _start_returns(params: Params, state: State) -> None:
+    """Withdrawn air starts back after its redeploy lag wherever the war is on and it is not already coming.
+
+    A collapse starts the return (`_collapse`). Force withdrawn while the war is on, by an event dated
+    before the run's ceasefire fell or by a withdrawal decided on the step the ceasefire collapsed, would
+    otherwise stay away for good: the withdrawal's point is that the force comes back if the war restarts
+    (Porter: the planes "could be returned to Syria within 24 hours"), and no rule withdraws force at war."""
+    lag = decisions.redeploy_steps(state.withdrawn_redeploy_days, params.step_days)
+    starting = ~state.ceasefire[:, None] & (state.air_withdrawn > 0) & (state.return_in < 0)
+    state.return_in = np.where(starting, lag, state.return_in)
 
 
 def _deliveries(params: Params, state: State) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
@@ -433,7 +450,10 @@ def advance_battlefield(params: Params, state: State, shock: Array) -> tuple[Arr
         war.MIN_STRENGTH,
     )
     intensity = agreements_math.fighting_intensity(
-        state.ceasefire, params.battle("ceasefire_intensity"), params.battle("excluded_fighting")
+        state.ceasefire,
+        params.battle("ceasefire_intensity"),
+        params.battle("excluded_fighting"),
+        state.breach_pressure,
     )
     if params.has_battlefield:
         state.control = war.step_control(
@@ -1137,8 +1157,13 @@ def apply_decisions(
     state.air_withdrawn = state.air_withdrawn + moved
     state.withdrawn_redeploy_days = np.where(withdraw, params.actor("redeploy_days"), state.withdrawn_redeploy_days)
     _resolve_threats(params, state, intents, step)
+    _start_returns(params, state)
     state.embargo = _embargo(state)
     state.held_steps = state.held_steps + state.ceasefire
+    # The violations of the next step's fighting (`agreements.fighting_intensity`): the pressure on a
+    # ceasefire that held through this step. One just signed has none (nobody was bound to it yet, so
+    # collapse_probability is 0), and a collapse clears it (`_collapse`).
+    state.breach_pressure = np.where(state.ceasefire, collapse_probability, 0.0)
     return {
         "new_deal": signing[:, agreements.settlement],
         "signed": signing,
