@@ -601,3 +601,47 @@ def test_a_large_enough_defection_cost_keeps_a_party_from_ever_breaking(tmp_path
     p_free, p_costly = free[0].outcome["collapse_probability"][0], costly[0].outcome["collapse_probability"][0]
     assert 0.0 < p_costly < p_free
     assert p_costly == pytest.approx(spoiler_q(params, costly[0], "hardliners", defection_cost=0.03), rel=1e-12)
+
+
+def test_air_withdrawn_on_the_step_the_ceasefire_collapses_starts_back_at_once() -> None:
+    """The sponsor decides to withdraw under the ceasefire on the very step the hardliners break it: its aircraft
+    leave with the war restarted, and their return starts then (before, they stayed away for good)."""
+    sponsor = {"forces": {"air": 1.0}, "redeploy_days": 1.0, "options": {"withdraw": True}}
+    doc = spoiler_scenario(steps=6, sponsor=sponsor)
+    draws = [0.0] + [1.0] * 5  # the ceasefire falls at step 0
+    params = params_from_scenario(scenario_from_mapping(doc))
+    state = engine.initial_state(params)
+    sponsor_column = params.actor_ids.index("sponsor")
+    present, returning = [], []
+    for t in range(params.steps):
+        seen, _ = engine.observe(params, state, t, np.array([[0.0, draws[t]]]))
+        intents = engine.decide(params, state, seen)
+        if t == 0:
+            assert intents["withdraw"][0, sponsor_column] and intents["spoil_probability"][0].max() > 0.0
+        outcome = engine.apply_decisions(params, state, seen, intents, np.array([draws[t]]), t)
+        if t == 0:
+            assert outcome["collapses"][0]
+        present.append(float(state.air_present[0, sponsor_column]))
+        returning.append(int(state.return_in[0, sponsor_column]))
+    # 1 day: 1 weekly step, counted from the end of step 0; back for the battlefield of step 2.
+    assert returning == [1, 0, -1, -1, -1, -1]
+    assert present == pytest.approx([0.3, 0.3, 1.0, 1.0, 1.0, 1.0])  # 70% withdrawn (the default fraction)
+    assert state.breach_pressure[0] == 0.0
+
+
+def test_a_ceasefire_restarted_by_event_on_the_step_of_a_scripted_collapse_carries_no_old_pressure() -> None:
+    """The hardliners are tempted all along (P > 0 each step); at step 3 an event breaks the ceasefire and
+    another starts a new one: step 3 is fought at the new ceasefire's floor, not with the old one's
+    violations, and the pressure builds again from the new ceasefire's own decisions."""
+    doc = spoiler_scenario(steps=6)
+    doc["events"] = {
+        "break": {"at": 3, "actor": "hardliners", "action": "spoil"},
+        "truce_again": {"at": 3, "action": "start_ceasefire"},
+    }
+    _, steps = engine_steps(doc)
+    pressure = [float(step.outcome["collapse_probability"][0]) for step in steps]
+    intensity = [float(step.seen.intensity[0]) for step in steps]
+    assert all(p > 0.0 for p in pressure)
+    assert intensity[2] == pytest.approx(0.1 + 0.9 * pressure[1], abs=1e-15) and intensity[2] > 0.1
+    assert intensity[3] == 0.1
+    assert intensity[4] == pytest.approx(0.1 + 0.9 * pressure[3], abs=1e-15)
