@@ -203,7 +203,11 @@ class Battlefield(StrictModel):
     arms_stock: NonNegative = Field(1.0, le=1000.0, description="Opposition arms stock at step 0.")
     arms_burn: Unit = Field(0.1, description="Share of the arms stock used per step of full-intensity war.")
     arms_effectiveness: NonNegative = Field(1.0, le=100.0, description="Opposition strength per unit of arms stock.")
-    ceasefire_intensity: Unit = Field(0.1, description="Fighting intensity under a ceasefire that holds (war = 1).")
+    ceasefire_intensity: Unit = Field(
+        0.1,
+        description="Residual fighting of the parties under a ceasefire that holds (war = 1); their violations, "
+        "which grow with their temptation to break it, come on top.",
+    )
     credibility_tau_days: float = Field(
         21.0, gt=0.0, le=3650.0, description="tau: withdrawn force counts with weight exp(-redeploy_days/tau)."
     )
@@ -241,7 +245,8 @@ class Agreement(StrictModel):
     )
     stops_fighting: bool = Field(
         False,
-        description="While in force the parties do not fight (intensity falls to ceasefire_intensity); "
+        description="While in force the parties do not fight (intensity falls to ceasefire_intensity, plus "
+        "excluded fighting and violations); "
         "breaking it restarts the war, and every agreement that stops the fighting falls with it.",
     )
     in_force_at_start: bool = Field(False, description="Signed before step 0.")
