@@ -938,3 +938,32 @@ def test_the_outcome_sentence_tells_of_a_broken_settlement_whatever_its_id(tmp_p
     summary = run_scenario(load_scenario(path), seed=7).summary
     assert summary["agreements"]["sanctions"]["broken_by"] == "west"
     assert "broke it" in summary["outcome"]
+
+
+def test_a_ceasefire_signed_on_the_step_an_older_one_falls_with_an_included_agreement_starts_without_pressure() -> None:
+    """`d` stops the fighting and includes `b`; on one step `b` is broken (so `d` falls and the war restarts) while
+    `e`, another ceasefire, is signed. The pressure on `d` (P = 0.3 from its bound parties) is not carried over
+    to `e`: it is fought at the floor on its first step. apply_decisions is driven with set intents."""
+    agreements = {
+        "d": {"stops_fighting": True, "in_force_at_start": True, "includes": ["b"]},
+        "b": {"issues": ["s"]},
+        "e": {"issues": ["x"], "stops_fighting": True},
+    }
+    params = compiled(two_issues(regime_rebels_west(), agreements, steps=3))
+    ids = params.agreements.ids
+    state = engine.initial_state(params)
+    seen, _ = engine.observe(params, state, 0, np.full((1, 2 + len(ids)), 0.5))
+    intents = engine.decide(params, state, seen)
+    intents["accept"][:] = True
+    seen.zone_by_agreement[:] = True
+    intents["break_probability"][:, ids.index("b"), :] = 1.0
+    intents["spoil_probability"][:] = 0.3
+    draws = np.full((1, 1 + len(ids)), 0.99)
+    draws[:, 1 + ids.index("b")] = 0.0
+    outcome = engine.apply_decisions(params, state, seen, intents, draws, 0)
+    assert outcome["collapses"][0] and outcome["signed"][0, ids.index("e")]
+    assert outcome["collapse_probability"][0] > 0.0
+    assert state.ceasefire[0] and state.in_force[0, ids.index("e")] and not state.in_force[0, ids.index("d")]
+    assert state.breach_pressure[0] == 0.0
+    next_seen, _ = engine.observe(params, state, 1, np.full((1, 2 + len(ids)), 0.5))
+    assert float(next_seen.intensity[0]) == CEASEFIRE_INTENSITY

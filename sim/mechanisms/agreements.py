@@ -122,8 +122,8 @@ def fighting_intensity(
         in_force: (N,) some agreement that stops the fighting is in force.
         ceasefire_intensity: (N,) or (N, 1) f_0 in [0, 1].
         excluded_fighting: (N,) or (N, 1) e in [0, 1].
-        breach_pressure: (N,) v in [0, 1].
+        breach_pressure: (N,) or (N, 1) v in [0, 1].
     """
-    f0, e = np.ravel(ceasefire_intensity), np.ravel(excluded_fighting)
-    outside_the_parties = e + (1.0 - e) * np.clip(breach_pressure, 0.0, 1.0)
+    f0, e, v = np.ravel(ceasefire_intensity), np.ravel(excluded_fighting), np.ravel(breach_pressure)
+    outside_the_parties = e + (1.0 - e) * np.clip(v, 0.0, 1.0)
     return np.where(in_force, f0 + (1.0 - f0) * outside_the_parties, 1.0)

@@ -3,7 +3,8 @@
 A scenario's `observations:` section names a series of counts per week or month (civilian-harm incidents
 attributed to Russian strikes, conflict deaths). The model does not produce incidents; it produces the
 intensity of the fighting each step, `I_t` in [0, 1] (war = 1; a ceasefire that holds brings it down to
-`ceasefire_intensity`, plus the fighting no agreement binds). Three steps link the two:
+`ceasefire_intensity`, plus the fighting no agreement binds and the parties' violations, which grow with
+their temptation to break it: `agreements.fighting_intensity`). Three steps link the two:
 
 1. **Aggregate** the per-step intensity over each observed period (`aggregate`): the mean over the
    period's days, each step weighted by the days it shares with the period.

@@ -347,8 +347,8 @@ def _collapse(
 def _start_returns(params: Params, state: State) -> None:
     """Withdrawn air starts back after its redeploy lag wherever the war is on and it is not already coming.
 
-    A collapse starts the return (`_collapse`). Force withdrawn while the war is on, by an event dated
-    before the run's ceasefire fell or by a withdrawal decided on the step the ceasefire collapsed, would
+    A collapse starts the return (`_collapse`). Force withdrawn while the war is on, by an event that fires
+    after the run's ceasefire has fallen or by a withdrawal decided on the step the ceasefire collapses, would
     otherwise stay away for good: the withdrawal's point is that the force comes back if the war restarts
     (Porter: the planes "could be returned to Syria within 24 hours"), and no rule withdraws force at war."""
     lag = decisions.redeploy_steps(state.withdrawn_redeploy_days, params.step_days)
@@ -1161,9 +1161,10 @@ def apply_decisions(
     state.embargo = _embargo(state)
     state.held_steps = state.held_steps + state.ceasefire
     # The violations of the next step's fighting (`agreements.fighting_intensity`): the pressure on a
-    # ceasefire that held through this step. One just signed has none (nobody was bound to it yet, so
-    # collapse_probability is 0), and a collapse clears it (`_collapse`).
-    state.breach_pressure = np.where(state.ceasefire, collapse_probability, 0.0)
+    # ceasefire that held through this step. None on one signed this step, whether the fighting was on
+    # (nobody was bound, so collapse_probability is 0) or an old ceasefire fell with an agreement it
+    # included while a new one was signed (its pressure was the old one's).
+    state.breach_pressure = np.where(state.ceasefire & ~collapses, collapse_probability, 0.0)
     return {
         "new_deal": signing[:, agreements.settlement],
         "signed": signing,
