@@ -29,6 +29,7 @@ from sim.reports.figures import (
     colour_of,
     esc,
     issue_space_figure,
+    legend_above,
     leverage_arrays,
     leverage_over_time_figure,
     rounded,
@@ -356,7 +357,8 @@ def deal_value_overlay_figure(comparison: Comparison, marks: list[SharedMark] | 
         height,
         hovermode="x unified",
     )
-    return fig.update_layout(margin_t=88 + SUBPLOT_TITLE_ROOM)
+    # The legend over the first panel and its marks, not under the last panel, far below on a phone.
+    return fig.update_layout(margin_t=88 + SUBPLOT_TITLE_ROOM, **legend_above(height, rows))
 
 
 def proposals_overlay_figure(comparison: Comparison, marks: list[SharedMark] | None = None) -> go.Figure:

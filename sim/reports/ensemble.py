@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import pyarrow as pa
 from plotly.subplots import make_subplots
 
-from sim.reports.figures import MEDIAN, MUTED, apply_layout, colour_of, esc, rgba, rounded, row_gap
+from sim.reports.figures import MEDIAN, MUTED, apply_layout, colour_of, esc, legend_above, rgba, rounded, row_gap
 from sim.reports.page import Section, many_runs_header, render_page, uncertain_table
 from sim.scenario.schema import Scenario
 
@@ -164,7 +164,9 @@ def actor_fan_figure(summary: dict[str, Any], scenario: Scenario) -> go.Figure:
         )
         fig.update_yaxes(title_text="utility", row=row, col=1)
     fig.update_xaxes(title_text="date", type="date", row=len(actors), col=1)
-    return apply_layout(fig, "Each actor's deal on offer against its alternative, across runs", height)
+    # Over the first panel, not under the last one, which on a phone is a thousand pixels further down.
+    apply_layout(fig, "Each actor's deal on offer against its alternative, across runs", height)
+    return fig.update_layout(**legend_above(height, len(actors)))
 
 
 def _binned(values: np.ndarray, low: float, high: float, bins: int = HISTOGRAM_BINS) -> tuple[list[float], list[int]]:
