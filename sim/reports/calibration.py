@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 from scipy import stats
 
-from sim.reports.figures import BAND_50, MEDIAN, MUTED, apply_layout, esc, legend_above, rgba, row_gap
+from sim.reports.figures import BAND_50, MEDIAN, MUTED, apply_layout, esc, legend_over_first_panel, rgba, row_gap
 from sim.reports.page import Section, many_runs_header, render_page, table_html
 from sim.scenario.schema import Scenario
 from sim.scenario.uncertainty import scipy_law
@@ -152,7 +152,7 @@ def marginals_figure(
     apply_layout(fig, "Prior (line) and posterior (bars) of each field", height, bargap=0.02)
     fig.update_annotations(font_size=12)
     # Over the first row of panels, not under the last, which on a phone is far below.
-    return fig.update_layout(**legend_above(height, rows))
+    return fig.update_layout(**legend_over_first_panel(height, rows))
 
 
 def _axis_title(labels: dict[str, str], path: str) -> str:

@@ -29,7 +29,7 @@ from sim.reports.figures import (
     colour_of,
     esc,
     issue_space_figure,
-    legend_above,
+    legend_over_first_panel,
     leverage_arrays,
     leverage_over_time_figure,
     rounded,
@@ -358,7 +358,7 @@ def deal_value_overlay_figure(comparison: Comparison, marks: list[SharedMark] | 
         hovermode="x unified",
     )
     # The legend over the first panel and its marks, not under the last panel, far below on a phone.
-    return fig.update_layout(margin_t=88 + SUBPLOT_TITLE_ROOM, **legend_above(height, rows))
+    return fig.update_layout(**legend_over_first_panel(height, rows))
 
 
 def proposals_overlay_figure(comparison: Comparison, marks: list[SharedMark] | None = None) -> go.Figure:

@@ -13,7 +13,17 @@ import plotly.graph_objects as go
 import pyarrow as pa
 from plotly.subplots import make_subplots
 
-from sim.reports.figures import MEDIAN, MUTED, apply_layout, colour_of, esc, legend_above, rgba, rounded, row_gap
+from sim.reports.figures import (
+    MEDIAN,
+    MUTED,
+    apply_layout,
+    colour_of,
+    esc,
+    legend_over_first_panel,
+    rgba,
+    rounded,
+    row_gap,
+)
 from sim.reports.page import Section, many_runs_header, render_page, uncertain_table
 from sim.scenario.schema import Scenario
 
@@ -166,7 +176,7 @@ def actor_fan_figure(summary: dict[str, Any], scenario: Scenario) -> go.Figure:
     fig.update_xaxes(title_text="date", type="date", row=len(actors), col=1)
     # Over the first panel, not under the last one, which on a phone is a thousand pixels further down.
     apply_layout(fig, "Each actor's deal on offer against its alternative, across runs", height)
-    return fig.update_layout(**legend_above(height, len(actors)))
+    return fig.update_layout(**legend_over_first_panel(height, len(actors)))
 
 
 def _binned(values: np.ndarray, low: float, high: float, bins: int = HISTOGRAM_BINS) -> tuple[list[float], list[int]]:

@@ -1188,6 +1188,13 @@ def legend_above(height: int, rows: int) -> dict[str, Any]:
     }
 
 
+def legend_over_first_panel(height: int, rows: int) -> dict[str, Any]:
+    """`legend_above` for a figure without event badges of its own, with a top margin that keeps a legend of up
+    to three rows clear of the figure's title (a taller one pushes the margin out itself; on a phone the page
+    drops the title)."""
+    return {**legend_above(height, rows), "margin_t": SUBPLOT_TITLE_ROOM + 134}
+
+
 def leverage_arrays(timeseries: pd.DataFrame, actor_ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """(steps, A, A) coercive and inducement leverage from the time series' `coercive_on_<j>` columns."""
     steps = int(timeseries["step"].max()) + 1

@@ -13,7 +13,7 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from sim.reports.figures import MEDIAN, MUTED, apply_layout, esc, legend_above, row_gap
+from sim.reports.figures import MEDIAN, MUTED, apply_layout, esc, legend_over_first_panel, row_gap
 from sim.reports.page import Section, many_runs_header, render_page, uncertain_table
 from sim.scenario.schema import Scenario
 
@@ -118,7 +118,7 @@ def tornado_figure(
     fig.update_layout(barmode="group")
     apply_layout(fig, "Which uncertain inputs drive the outcomes", height)
     # Over the first output's panel, not under the last one, which can be thousands of pixels below.
-    return fig.update_layout(**legend_above(height, len(names)))
+    return fig.update_layout(**legend_over_first_panel(height, len(names)))
 
 
 def negative_first_order(indices: Indices) -> list[tuple[str, str, float, float]]:

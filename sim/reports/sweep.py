@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from sim.reports.figures import BAND_50, MEDIAN, MUTED, apply_layout, esc, legend_above, rounded
+from sim.reports.figures import BAND_50, MEDIAN, MUTED, apply_layout, esc, legend_over_first_panel, rounded
 from sim.reports.overlap import distinguish_identical, identical_note
 from sim.reports.page import Section, many_runs_header, render_page
 from sim.runs.statistics import wilson_interval
@@ -157,7 +157,8 @@ def sweep_line_figure(
     fig.update_xaxes(title_text=esc(label), row=2, col=1)
     distinguish_identical(fig)  # e.g. two issues whose deal stays at 0
     apply_layout(fig, f"Outcomes as {esc(label)} varies", 640)
-    return fig.update_layout(**legend_above(640, 2))  # over the first panel, which the legend's shares are of
+    # Over the first panel, not under the second.
+    return fig.update_layout(**legend_over_first_panel(640, 2))
 
 
 def sweep_heatmap_figure(
