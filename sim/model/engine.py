@@ -332,25 +332,24 @@ def _collapse(
     params: Params, state: State, breaking: NDArray[np.bool_], who: NDArray[np.int64], step: int
 ) -> NDArray[np.bool_]:
     """Restart the war where `breaking` (N,): every agreement that stops the fighting falls (and those that
-    include one); withdrawn air starts back after its redeploy lag. `who` (N,) broke it, -1 for an event.
-    Returns the agreements that fell (N, G)."""
+    include one); withdrawn air starts back after its redeploy lag (`_start_returns`). `who` (N,) broke it,
+    -1 for an event. Returns the agreements that fell (N, G)."""
     fallen = _fall(params, state, breaking[:, None] & state.stops_fighting[None, :], who, step)
     state.collapsed_step = np.where(breaking & (state.collapsed_step < 0), step, state.collapsed_step)
     state.broken_by = np.where(breaking & (state.broken_by < 0), who, state.broken_by)
     state.breach_pressure = np.where(breaking, 0.0, state.breach_pressure)
-    lag = decisions.redeploy_steps(state.withdrawn_redeploy_days, params.step_days)
-    starting = breaking[:, None] & (state.air_withdrawn > 0) & (state.return_in < 0)
-    state.return_in = np.where(starting, lag, state.return_in)
+    _start_returns(params, state)
     return fallen
 
 
 def _start_returns(params: Params, state: State) -> None:
     """Withdrawn air starts back after its redeploy lag wherever the war is on and it is not already coming.
 
-    A collapse starts the return (`_collapse`). Force withdrawn while the war is on, by an event that fires
-    after the run's ceasefire has fallen or by a withdrawal decided on the step the ceasefire collapses, would
-    otherwise stay away for good: the withdrawal's point is that the force comes back if the war restarts
-    (Porter: the planes "could be returned to Syria within 24 hours"), and no rule withdraws force at war."""
+    Called on a collapse (`_collapse`), after a step's events and after its decisions: force withdrawn while
+    the war is on, by an event that fires after the run's ceasefire has fallen or by a withdrawal decided on
+    the step the ceasefire collapses, would otherwise stay away for good. The withdrawal's point is that the
+    force comes back if the war restarts (Porter: the planes "could be returned to Syria within 24 hours"),
+    and no rule withdraws force at war."""
     lag = decisions.redeploy_steps(state.withdrawn_redeploy_days, params.step_days)
     starting = ~state.ceasefire[:, None] & (state.air_withdrawn > 0) & (state.return_in < 0)
     state.return_in = np.where(starting, lag, state.return_in)
