@@ -32,6 +32,7 @@ from sim.reports.figures import (
     legend_over_first_panel,
     leverage_arrays,
     leverage_over_time_figure,
+    mark_badge,
     rounded,
     row_gap,
 )
@@ -223,18 +224,14 @@ def _mark_steps(fig: go.Figure, marks: list[SharedMark], above: int = 2) -> None
         crowded = sum(1 for step in placed if abs(step - mark.step) < 2)  # stagger badges of nearby marks
         placed.append(mark.step)
         fig.add_annotation(
-            x=mark.step,
-            xref="x",
-            y=1,
-            yref="paper",
-            yanchor="bottom",
-            yshift=above + 18 * crowded,
-            text=f"<b>{esc(shared.badge)}</b>",
-            showarrow=False,
-            font=dict(size=11, color="white"),
-            bgcolor=style["color"],
-            borderpad=2,
-            hovertext=f"{' and '.join(shared.scenarios)}, {esc(when(mark.step, mark.date))}: {esc(mark.label)}",
+            **mark_badge(
+                mark.step,
+                "x",
+                above + 18 * crowded,
+                shared.badge,
+                style["color"],
+                f"{' and '.join(shared.scenarios)}, {esc(when(mark.step, mark.date))}: {esc(mark.label)}",
+            )
         )
 
 

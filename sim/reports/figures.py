@@ -210,22 +210,35 @@ def mark_layout(
         crowded = sum(1 for other in placed if abs((when - other).days) < 14)
         placed.append(when)
         annotations.append(
-            dict(
-                x=mark.date,
-                xref=xref,
-                y=1,
-                yref="paper",
-                yanchor="bottom",
-                yshift=above + 18 * crowded,
-                text=f"<b>{esc(mark.badge)}</b>",
-                showarrow=False,
-                font=dict(size=11, color="white"),
-                bgcolor=style["color"],
-                borderpad=2,
-                hovertext=f"{esc(mark.date)}: {esc(mark.label)}",
+            mark_badge(
+                mark.date,
+                xref,
+                above + 18 * crowded,
+                mark.badge,
+                style["color"],
+                f"{esc(mark.date)}: {esc(mark.label)}",
             )
         )
     return shapes, annotations
+
+
+def mark_badge(x: Any, xref: str, lift: int, badge: str, colour: str, hovertext: str) -> dict:
+    """A mark's badge over the top of the figure at `x`, lifted `lift` pixels (the badge escaped here; the
+    hover text given escaped)."""
+    return dict(
+        x=x,
+        xref=xref,
+        y=1,
+        yref="paper",
+        yanchor="bottom",
+        yshift=lift,
+        text=f"<b>{esc(badge)}</b>",
+        showarrow=False,
+        font=dict(size=11, color="white"),
+        bgcolor=colour,
+        borderpad=2,
+        hovertext=hovertext,
+    )
 
 
 def shade_layout(dates: Sequence[str], flags: Sequence[bool], colour: str) -> list[dict]:
